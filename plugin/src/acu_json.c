@@ -1,0 +1,77 @@
+/* acu_json.c - parsing untrusted JSON text with json-c, with positions. */
+#include "acu_json.h"
+
+#include <ctype.h>
+
+#include "acu_error.h"
+
+void acu_json_position(const char *text, size_t offset, int *line, int *column)
+{
+    int l = 1, c = 1;
+
+    for (size_t i = 0; i < offset; i++) {
+        if (text[i] == '\n') {
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+    }
+    *line = l;
+    *column = c;
+}
+
+conn_status acu_json_parse(const char *text, size_t len, const char *what,
+                           json_object **out, conn_error *err)
+{
+    json_tokener *tok = NULL;
+    json_object *obj = NULL;
+    enum json_tokener_error jerr;
+    conn_status st = CONN_OK;
+    size_t end;
+    int line, column;
+
+    *out = NULL;
+    if (text == NULL || len == 0)
+        return acu_err_set(err, CONN_INVALID, "%s: the document is empty", what);
+    if (len > ACU_JSON_MAX_BYTES || len > (size_t)INT32_MAX)
+        return acu_err_set(err, CONN_INVALID,
+                           "%s: the document is %zu bytes; the limit is %u",
+                           what, len, ACU_JSON_MAX_BYTES);
+    tok = json_tokener_new();
+    if (tok == NULL)
+        return acu_err_set(err, CONN_NOMEM, "%s: out of memory", what);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, text, (int)len);
+    jerr = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        acu_json_position(text, len, &line, &column);
+        st = acu_err_set(err, CONN_INVALID,
+                         "%s: the document ends too early at line %d, column %d",
+                         what, line, column);
+        goto out;
+    }
+    if (jerr != json_tokener_success) {
+        /* parse_end points just past the offending byte. */
+        acu_json_position(text, end > 0 ? end - 1 : 0, &line, &column);
+        st = acu_err_set(err, CONN_INVALID, "%s: %s at line %d, column %d",
+                         what, json_tokener_error_desc(jerr), line, column);
+        goto out;
+    }
+    while (end < len && isspace((unsigned char)text[end]))
+        end++;
+    if (end < len) {
+        acu_json_position(text, end, &line, &column);
+        st = acu_err_set(err, CONN_INVALID,
+                         "%s: unexpected text after the JSON value at line %d, column %d",
+                         what, line, column);
+        goto out;
+    }
+    *out = obj;
+    obj = NULL;
+out:
+    json_object_put(obj);
+    json_tokener_free(tok);
+    return st;
+}

@@ -1,0 +1,25 @@
+/* acu_json.h - parsing untrusted JSON text with json-c, with positions. */
+#ifndef ACU_JSON_H
+#define ACU_JSON_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "conn_abi.h"
+
+/* Largest JSON document the plugin parses in one piece (settings, one
+ * record, one response page). Larger input is refused, not truncated. */
+#define ACU_JSON_MAX_BYTES (64u * 1024u * 1024u)
+
+/* Parse exactly one JSON value from text[0..len) into *out (caller puts it
+ * with json_object_put). On malformed input returns CONN_INVALID with a
+ * message "<what>: <reason> at line L, column C"; trailing non-space text is
+ * an error too. `what` names the document (e.g. "settings"). */
+conn_status acu_json_parse(const char *text, size_t len, const char *what,
+                           json_object **out, conn_error *err);
+
+/* Line and column (both 1-based, column counted in bytes) of byte offset
+ * `offset` in text. */
+void acu_json_position(const char *text, size_t offset, int *line, int *column);
+
+#endif
