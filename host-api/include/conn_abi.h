@@ -281,6 +281,16 @@ typedef struct conn_plugin_api {
      * handler or other process-wide hook of the plugin remains). When absent,
      * the host keeps the module mapped until it exits. */
     int (*can_unload)(void);
+
+    /* Optional: the mapping tools, with no network. The request is JSON:
+     * {"op":"validate"} (every problem of the instance's mappings),
+     * {"op":"show","flow":"sales_orders","direction":"from_host"} (the
+     * effective mapping after overlays) or {"op":"test","flow":...,
+     * "direction":...,"records":[...]} (each record mapped, with per-field
+     * errors). The answer, a JSON object, goes to `out`. */
+    conn_status (*mappings)(conn_instance *inst, const char *request,
+                            size_t len, conn_write_fn out, void *user,
+                            conn_error *err);
 } conn_plugin_api;
 
 /*
