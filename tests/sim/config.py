@@ -35,6 +35,12 @@ DEFAULTS = {
     "concurrent_requests": None,
     "queue_limit": 20,
     "queue_timeout": 600,              # seconds a request may wait in the queue before 429
+    # Protocol choices where the notes are unsure (sim-A; see tests/sim/README.md).
+    "rate_window_seconds": 60,         # the "per minute" window of requests_per_minute
+    "license_retry_after": None,       # seconds for a Retry-After on license 429s (None = no header)
+    "code_reuse_revokes_tokens": True, # a reused authorization code also revokes what it issued
+    "refresh_reuse_revokes_chain": False,  # a reused refresh token also revokes its whole chain
+    "secure_cookies": None,            # None = "secure" cookie flag only when serving TLS
     # Business options.
     "unique_customer_order_number": {"SO": False},
     "action_duration": 0.5,            # seconds an action stays "in progress" (202)
