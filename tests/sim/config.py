@@ -44,6 +44,12 @@ DEFAULTS = {
     # Business options.
     "unique_customer_order_number": {"SO": False},
     "action_duration": 0.5,            # seconds an action stays "in progress" (202)
+    # Entity behaviour (sim-B; see "Entities, queries and writes" in tests/sim/README.md).
+    "customer_numbering": "auto",      # auto: CustomerID is numbered (given ID ignored on insert,
+                                       # as recorded); manual: the given ID is used, absent -> 422
+    "hold_on_entry": {"SO": True},     # new orders of the type start On Hold (as recorded)
+    "reject_zero_order_qty": False,    # a sales order line with OrderQty 0 is a 422 (recorded: allowed)
+    "hide_feature_fields": True,       # leave out fields of switched-off features (as recorded)
 }
 
 
