@@ -1,0 +1,77 @@
+/* host_cli.h - the command line of connector-host: the subcommand table
+ * entry, the options every subcommand shares, and one option parser.
+ *
+ * A subcommand is one file (host_cmd_<group>.c) defining
+ *     int host_cmd_<name>(const host_command *cmd, int argc, char **argv,
+ *                         host_global *g);
+ * and one line in host_commands.def. argv[0] is the subcommand's name. The
+ * function returns a host_exit code. */
+#ifndef HOST_CLI_H
+#define HOST_CLI_H
+
+#include <stdio.h>
+
+#include "host_exit.h"
+
+#define HOST_PROGRAM "connector-host"
+
+/* Options that every subcommand accepts, before or after its name. */
+typedef struct host_global {
+    const char *state_path;   /* --state FILE; NULL: the default path */
+    const char *subscription; /* --subscription NAME; NULL: derived */
+    const char *plugin_dir;   /* where bare plugin file names are looked up */
+} host_global;
+
+typedef struct host_command host_command;
+
+struct host_command {
+    const char *name;     /* "describe" */
+    const char *summary;  /* one line for the command list */
+    int (*run)(const host_command *cmd, int argc, char **argv, host_global *g);
+};
+
+/* One option of a subcommand: --name VALUE (value != NULL) or --name
+ * (flag != NULL). The parser also accepts --name=VALUE. */
+typedef struct host_option {
+    const char *name;     /* without the dashes */
+    const char *arg;      /* the value's placeholder in help ("FILE") */
+    const char *help;     /* one line */
+    const char **value;   /* receives the value */
+    int *flag;            /* set to 1 */
+    int required;         /* usage error when missing */
+} host_option;
+
+/* What a subcommand's help prints besides its options. */
+typedef struct host_usage {
+    const char *synopsis;    /* "--plugin FILE [--config FILE]" */
+    const char *description; /* a paragraph, may hold newlines */
+} host_usage;
+
+/* Parse argv (argv[0] is the subcommand) against opts (terminated by an
+ * entry with name NULL) and the global options, which go into g. No
+ * positional arguments are accepted. Returns HOST_EXIT_OK to go on, -1 when
+ * --help was given (help printed on stdout: the caller exits 0), or
+ * HOST_EXIT_USAGE after printing the problem on stderr. */
+int host_cli_parse(const host_command *cmd, const host_usage *usage, const host_option *opts,
+                   int argc, char **argv, host_global *g);
+
+/* Print a subcommand's help. */
+void host_cli_help(const host_command *cmd, const host_usage *usage, const host_option *opts,
+                   FILE *out);
+
+/* "connector-host <cmd>: <message>" on stderr. */
+void host_cli_error(const host_command *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Print err's message (each line prefixed) on stderr and return the exit
+ * code for its status. */
+int host_cli_fail(const host_command *cmd, conn_status status, const char *message);
+
+/* The path to open for --plugin P: P itself when it names an existing file
+ * or holds a '/', otherwise P inside g->plugin_dir. *out is malloc'd. */
+int host_cli_plugin_path(const host_global *g, const char *plugin, char **out);
+
+#endif
