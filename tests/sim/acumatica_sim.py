@@ -63,7 +63,16 @@ def parse_args(argv):
                    help="allowed OAuth redirect URI (repeat; replaces the default list)")
     p.add_argument("--config-json", help="any configuration keys as a JSON object")
     p.add_argument("--verbose", action="store_true", help="log requests to stderr (masked)")
-    return p.parse_args(argv)
+    # "--tz-offset -05:00" would read as an option; join it as "--tz-offset=-05:00".
+    joined, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--tz-offset" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            joined.append("--tz-offset=" + argv[i + 1])
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return p.parse_args(joined)
 
 
 def build(args):

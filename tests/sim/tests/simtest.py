@@ -38,12 +38,20 @@ class FakeEntityService:
         self.calls = []
         self.writes = []
         self.seeded = []
+        self.active = 0
+        self.max_active = 0
 
     def handle(self, method, subpath, query, body, headers, session):
         with self.lock:
             self.calls.append((method, subpath, dict(query), session))
-        if "sleep" in query:
-            time.sleep(float(query["sleep"]))
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            if "sleep" in query:
+                time.sleep(float(query["sleep"]))
+        finally:
+            with self.lock:
+                self.active -= 1
         if method == "PUT":
             with self.lock:
                 self.writes.append(body)
@@ -57,6 +65,7 @@ class FakeEntityService:
         with self.lock:
             self.calls.clear()
             self.writes.clear()
+            self.max_active = 0
 
     def seed(self, params):
         self.seeded.append(params)
