@@ -119,27 +119,37 @@ def not_logged_in():
 
 
 # Recorded (Jetbuilt, 2023-12): the stack trace of a failed /entity/auth/login.
-INVALID_CREDENTIALS_TRACE = (
-    "   at PX.Data.PXLogin.PX.Data.IPXLogin.LoginUser(String& userName, String password)\r\n"
-    "   at PX.Api.Services.LoginService.Login(String login, String password, String company, "
-    "String branch, String locale, String prefix)\r\n"
-    "   at PX.Api.ContractBased.ILoginServiceExtensions.LoginForSoapApi(ILoginService loginService, "
-    "IMultiFactorService multiFactorService, String login, String password, String company, "
-    "String branch, String locale)\r\n"
-    "   at PX.Api.ContractBased.WebApi.Controllers.AuthController.Login(Credentials credentials)\r\n"
-    "   at System.Web.Http.Controllers.ReflectedHttpActionDescriptor.ActionExecutor."
-    "<>c__DisplayClass6_1.<GetExecutor>b__0(Object instance, Object[] methodParameters)\r\n"
-    "   at System.Web.Http.Controllers.ReflectedHttpActionDescriptor.ExecuteAsync("
-    "HttpControllerContext controllerContext, IDictionary`2 arguments, "
-    "CancellationToken cancellationToken)\r\n"
-    "--- End of stack trace from previous location where exception was thrown ---\r\n"
-    "   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()\r\n"
-    "   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)\r\n"
-    "   at System.Web.Http.Controllers.ApiControllerActionInvoker.<InvokeActionAsyncCore>d__1.MoveNext()\r\n"
-    "--- End of stack trace from previous location where exception was thrown ---\r\n"
-    "   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()\r\n"
-    "   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)\r\n"
-    "   at System.Web.Http.Dispatcher.HttpControllerDispatcher.<SendAsync>d__15.MoveNext()")
+INVALID_CREDENTIALS_TRACE = "\r\n".join([
+    '   at PX.Data.PXLogin.PX.Data.IPXLogin.LoginUser(String& userName, String password)',
+    '   at PX.Api.Services.LoginService.Login(String login, String password, String company, String branch, String locale, String prefix)',
+    '   at PX.Api.ContractBased.ILoginServiceExtensions.LoginForSoapApi(ILoginService loginService, IMultiFactorService multiFactorService, String login, String password, String company, String branch, String locale)',
+    '   at PX.Api.ContractBased.WebApi.Controllers.AuthController.Login(Credentials credentials)',
+    '   at System.Web.Http.Controllers.ReflectedHttpActionDescriptor.ActionExecutor.<>c__DisplayClass6_1.<GetExecutor>b__0(Object instance, Object[] methodParameters)',
+    '   at System.Web.Http.Controllers.ReflectedHttpActionDescriptor.ExecuteAsync(HttpControllerContext controllerContext, IDictionary`2 arguments, CancellationToken cancellationToken)',
+    '--- End of stack trace from previous location where exception was thrown ---',
+    '   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()',
+    '   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)',
+    '   at System.Web.Http.Controllers.ApiControllerActionInvoker.<InvokeActionAsyncCore>d__1.MoveNext()',
+    '--- End of stack trace from previous location where exception was thrown ---',
+    '   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()',
+    '   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)',
+    '   at System.Web.Http.Filters.ActionFilterAttribute.<CallOnActionExecutedAsync>d__6.MoveNext()',
+    '--- End of stack trace from previous location where exception was thrown ---',
+    '   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()',
+    '   at System.Web.Http.Filters.ActionFilterAttribute.<CallOnActionExecutedAsync>d__6.MoveNext()',
+    '--- End of stack trace from previous location where exception was thrown ---',
+    '   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()',
+    '   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)',
+    '   at System.Web.Http.Filters.ActionFilterAttribute.<ExecuteActionFilterAsyncCore>d__5.MoveNext()',
+    '--- End of stack trace from previous location where exception was thrown ---',
+    '   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()',
+    '   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)',
+    '   at System.Web.Http.Controllers.ActionFilterResult.<ExecuteAsync>d__5.MoveNext()',
+    '--- End of stack trace from previous location where exception was thrown ---',
+    '   at System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw()',
+    '   at System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification(Task task)',
+    '   at System.Web.Http.Dispatcher.HttpControllerDispatcher.<SendAsync>d__15.MoveNext()',
+])
 
 
 def invalid_credentials():
