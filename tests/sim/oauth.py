@@ -422,16 +422,17 @@ class OAuthService:
         """Tokens for `grant`; opens (or reuses) the grant's session first so
         that a full license answers API Login Limit before anything changes."""
         now = self._clock.now()
+        lifetime = int(self._config.get("access_token_lifetime"))
         if "api" in scopes:
             try:
                 if "api:concurrent_access" in scopes:
                     self._sessions.check_seat()
                 else:
                     self._sessions.for_grant(grant.id, grant.user, grant.tenant,
-                                             self._config.get("branch"))
+                                             self._config.get("branch"),
+                                             self.session_end(grant, now + lifetime))
             except sessions_mod.SeatLimitReached:
                 raise _LoginLimit()
-        lifetime = int(self._config.get("access_token_lifetime"))
         access = secrets.token_urlsafe(32)
         self._grants[grant.id] = grant
         self._access[access] = AccessToken(grant, scopes, now + lifetime)
@@ -453,6 +454,13 @@ class OAuthService:
                 del self._access[token]
         self._sessions.close_grant(grant.id, "revoked")
         self._stats.inc("grants_revoked")
+
+    @staticmethod
+    def session_end(grant, token_expiry):
+        """When the single session of a grant must close regardless of activity:
+        with scope `api` only, together with its access token (documented);
+        with offline_access it is reused across refreshes, so never (idle only)."""
+        return None if "offline_access" in grant.scopes else token_expiry
 
     # ---- bearer tokens ---------------------------------------------------------------
     def access_token(self, token):

@@ -69,7 +69,7 @@ class Stats:
 class RequestLog:
     """A bounded log of site requests plus the in-flight counter."""
 
-    def __init__(self, stats, capacity=200000):
+    def __init__(self, stats, capacity=50000):
         self._lock = threading.Lock()
         self._stats = stats
         self._entries = deque(maxlen=capacity)

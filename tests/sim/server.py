@@ -208,8 +208,9 @@ class Simulator:
                         cookies = session_cookies(session, self.config,
                                                   secure_flag(self.config, req.tls))
                 else:
-                    session, _ = self.sessions.for_grant(grant.id, grant.user, grant.tenant,
-                                                         self.config.get("branch"))
+                    session, _ = self.sessions.for_grant(
+                        grant.id, grant.user, grant.tenant, self.config.get("branch"),
+                        self.oauth.session_end(grant, token.expires))
             except SeatLimitReached:
                 return wire.api_login_limit()
             info = session.describe()

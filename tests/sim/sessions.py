@@ -27,7 +27,7 @@ class SeatLimitReached(Exception):
 
 class Session:
     __slots__ = ("public_id", "sid", "ticket", "kind", "user", "tenant", "branch",
-                 "locale", "grant_id", "created", "last_seen", "open")
+                 "locale", "grant_id", "created", "last_seen", "open", "expires_at")
 
     def __init__(self, kind, user, tenant, branch, locale, grant_id, now):
         self.public_id = str(uuid.uuid4())      # not secret: shown by /_sim/sessions
@@ -42,6 +42,7 @@ class Session:
         self.created = now
         self.last_seen = now
         self.open = True
+        self.expires_at = None                  # hard end (the token of an `api`-only grant)
 
     def describe(self):
         """What the entity service and /_sim/sessions may see (no cookie values)."""
@@ -67,6 +68,9 @@ class SessionManager:
 
     def _alive_locked(self, session, now):
         if not session.open:
+            return False
+        if session.expires_at is not None and now >= session.expires_at:
+            self._close_locked(session, "token_expired")
             return False
         limit = self._idle_limit()
         if limit is not None and now - session.last_seen > limit:
@@ -131,19 +135,24 @@ class SessionManager:
                 session.last_seen = now
             return session
 
-    def for_grant(self, grant_id, user, tenant, branch):
+    def for_grant(self, grant_id, user, tenant, branch, expires_at=None):
         """The single session of an OAuth grant without api:concurrent_access,
-        opened (taking a seat) when it has none. Returns (session, opened)."""
+        opened (taking a seat) when it has none. `expires_at` closes it at that
+        time whatever the activity (a grant without offline_access: the session
+        ends with its access token). Returns (session, opened)."""
         now = self._clock.now()
         with self._lock:
             sid = self._grant_session.get(grant_id)
             session = self._sessions.get(sid) if sid else None
-            if session is not None and self._alive_locked(session, now):
-                session.last_seen = now
-                return session, False
-            session = self._open_locked("oauth", user, tenant, branch, "en-US", grant_id, now)
-            self._grant_session[grant_id] = session.sid
-            return session, True
+            if session is None or not self._alive_locked(session, now):
+                session = self._open_locked("oauth", user, tenant, branch, "en-US", grant_id, now)
+                self._grant_session[grant_id] = session.sid
+                opened = True
+            else:
+                opened = False
+            session.last_seen = now
+            session.expires_at = expires_at
+            return session, opened
 
     def close(self, session, reason="logout"):
         with self._lock:

@@ -206,6 +206,17 @@ class IdleTimeoutTest(SimCase):
         self.assertEqual(r.json()["sessions"], 1)
         self.assertEqual(self.data(c).status, 401)
 
+    def test_api_only_session_ends_with_its_token(self):
+        self.configure(access_token_lifetime=60)
+        self.password_grant("api")
+        offline = self.password_grant("api offline_access")
+        self.assertEqual(self.stats()["open_sessions"], 2)
+        self.control("POST", "clock", {"advance_seconds": 61})
+        self.assertEqual(self.stats()["open_sessions"], 1)       # the offline grant keeps its seat
+        r = self.token({"grant_type": "refresh_token", "refresh_token": offline["refresh_token"]})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.stats()["open_sessions"], 1)
+
     def test_oauth_session_reopens_after_idle(self):
         tok = self.password_grant("api")
         c = self.client()
