@@ -196,7 +196,8 @@ int host_cmd_describe(const host_command *cmd, int argc, char **argv, host_globa
     rc = HOST_EXIT_OK;
 out:
     json_object_put(doc);
-    json_tokener_free(tok);
+    if (tok != NULL) /* json-c's free does not accept NULL */
+        json_tokener_free(tok);
     host_buf_free(&out);
     host_module_close(mod);
     free(path);

@@ -279,11 +279,46 @@ out:
     return rc;
 }
 
-/* Open the database on first use; under the lock. */
-static conn_status ensure_open(host_state *st, conn_error *err)
+/* Switch the file to write-ahead logging (a no-op when it already is).
+ * On a new file two processes may race to switch it; the loser's statement
+ * holds a read lock while it wants the write lock, so SQLite answers BUSY at
+ * once instead of calling the busy handler (that would deadlock). Retry
+ * here, for as long as the busy timeout. */
+static conn_status use_wal(host_state *st, conn_error *err)
 {
     sqlite3_stmt *stmt = NULL;
     const unsigned char *mode;
+    int src, waited = 0;
+
+    for (;;) {
+        src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL);
+        if (src == SQLITE_OK)
+            src = sqlite3_step(stmt);
+        if (src != SQLITE_BUSY || waited >= HOST_STATE_BUSY_TIMEOUT_MS)
+            break;
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+        waited += sqlite3_sleep(10);
+    }
+    if (src != SQLITE_ROW) {
+        sqlite3_finalize(stmt);
+        return db_error(st, src, "be opened", err);
+    }
+    mode = sqlite3_column_text(stmt, 0);
+    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+        sqlite3_finalize(stmt);
+        return host_err_set(err, CONN_INTERNAL,
+                            "the state file %s cannot use write-ahead logging "
+                            "(is it on a network file system?)",
+                            st->path);
+    }
+    sqlite3_finalize(stmt);
+    return CONN_OK;
+}
+
+/* Open the database on first use; under the lock. */
+static conn_status ensure_open(host_state *st, conn_error *err)
+{
     conn_status rc;
     int fd, src;
 
@@ -306,21 +341,9 @@ static conn_status ensure_open(host_state *st, conn_error *err)
         goto fail;
     }
     sqlite3_busy_timeout(st->db, HOST_STATE_BUSY_TIMEOUT_MS);
-    src = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    mode = src == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
-    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
-        rc = src == SQLITE_ROW
-                 ? host_err_set(err, CONN_INTERNAL,
-                                "the state file %s cannot use write-ahead logging "
-                                "(is it on a network file system?)",
-                                st->path)
-                 : db_error(st, src, "be opened", err);
-        sqlite3_finalize(stmt);
+    rc = use_wal(st, err);
+    if (rc != CONN_OK)
         goto fail;
-    }
-    sqlite3_finalize(stmt);
     /* FULL: a rotated refresh token must survive a power cut, or the next
      * run needs a person to authorize again. */
     rc = exec_sql(st, "PRAGMA synchronous=FULL", err);

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""connector-host's command line: plugins, describe, validate, help, exit codes.
+
+usage: test_cli.py CONNECTOR_HOST PLUGIN_A PLUGIN_B TEST_PLUGIN_DIR SETTINGS
+
+PLUGIN_A and PLUGIN_B are two versions of the real plugin; TEST_PLUGIN_DIR
+holds the small contract-breaking plugins of tests/abi/plugins.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HOST, PLUGIN_A, PLUGIN_B, TEST_PLUGIN_DIR, SETTINGS = sys.argv[1:6]
+EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
+
+
+def run(*args, env=None):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([HOST, *args], capture_output=True, text=True, timeout=120,
+                          env=full_env)
+
+
+def version_of(path):
+    return re.match(r"acumatica-(.+)\.so$", os.path.basename(path)).group(1)
+
+
+class Describe(unittest.TestCase):
+    def test_describe_prints_json_with_name_and_version(self):
+        for plugin in (PLUGIN_A, PLUGIN_B):
+            r = run("describe", "--plugin", plugin)
+            self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+            doc = json.loads(r.stdout)
+            self.assertEqual(doc["name"], "acumatica")
+            self.assertEqual(doc["version"], version_of(plugin))
+
+    def test_describe_refused_plugin_names_the_reason(self):
+        r = run("describe", "--plugin", os.path.join(TEST_PLUGIN_DIR, "acumatica-9.0.0.so"))
+        self.assertEqual(r.returncode, EXIT_OTHER)
+        self.assertIn("acumatica-9.0.0.so speaks ABI 2; this host speaks ABI 1", r.stderr)
+        self.assertEqual(r.stdout, "")
+
+    def test_describe_missing_plugin(self):
+        r = run("describe", "--plugin", "/nonexistent/acumatica-0.so")
+        self.assertEqual(r.returncode, EXIT_OTHER)
+        self.assertIn("no such plugin file", r.stderr)
+
+    def test_bare_plugin_name_is_found_in_the_plugin_dir(self):
+        r = run("describe", "--plugin", os.path.basename(PLUGIN_B),
+                env={"CONNECTOR_HOST_PLUGIN_DIR": os.path.dirname(PLUGIN_B)})
+        self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["version"], version_of(PLUGIN_B))
+
+
+class Validate(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cli-validate-")
+        self.state = os.path.join(self.tmp, "state", "state.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_malformed_settings_exit_3_with_line_and_column(self):
+        bad = self.write("acme.json", '{\n  "api_url": "https://x.example/A",\n  "grant_type" "password"\n}\n')
+        r = run("--state", self.state, "validate", "--plugin", PLUGIN_A, "--config", bad)
+        self.assertEqual(r.returncode, EXIT_INVALID, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"acme\.json: .*line 3, column \d+")
+        self.assertIn("is invalid", r.stderr)
+
+    def test_truncated_settings_exit_3(self):
+        bad = self.write("cut.json", '{"api_url": ')
+        r = run("validate", "--plugin", PLUGIN_A, "--config", bad, "--state", self.state)
+        self.assertEqual(r.returncode, EXIT_INVALID)
+        self.assertRegex(r.stdout, r"line 1, column \d+")
+
+    def test_valid_settings_exit_0_and_state_untouched(self):
+        r = run("validate", "--plugin", PLUGIN_B, "--config", SETTINGS, "--state", self.state)
+        self.assertEqual(r.returncode, EXIT_OK, r.stdout + r.stderr)
+        self.assertIn("valid settings for acumatica " + version_of(PLUGIN_B), r.stdout)
+        # No secret of the settings file is echoed.
+        with open(SETTINGS, encoding="utf-8") as f:
+            settings = json.load(f)
+        for key in ("password", "client_secret"):
+            self.assertNotIn(settings[key], r.stdout + r.stderr)
+
+    def test_missing_config_file(self):
+        r = run("validate", "--plugin", PLUGIN_A, "--config", os.path.join(self.tmp, "none.json"))
+        self.assertEqual(r.returncode, EXIT_OTHER)
+        self.assertIn("no such file", r.stderr)
+
+    def test_missing_required_option_is_usage(self):
+        r = run("validate", "--plugin", PLUGIN_A)
+        self.assertEqual(r.returncode, EXIT_USAGE)
+        self.assertIn("--config", r.stderr)
+
+
+class Plugins(unittest.TestCase):
+    def test_lists_both_versions(self):
+        with tempfile.TemporaryDirectory(prefix="cli-plugins-") as d:
+            for p in (PLUGIN_A, PLUGIN_B):
+                shutil.copy(p, d)
+            r = run("plugins", "--dir", d)
+            self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+            rows = [line.split() for line in r.stdout.splitlines()[1:]]
+            found = sorted((row[0], row[1], row[2]) for row in rows)
+            want = sorted(("acumatica", version_of(p), "1.0") for p in (PLUGIN_A, PLUGIN_B))
+            self.assertEqual(found, want)
+            r = run("plugins", "--dir", d, "--json")
+            self.assertEqual(r.returncode, EXIT_OK, r.stderr)
+            versions = sorted(e["version"] for e in json.loads(r.stdout))
+            self.assertEqual(versions, sorted(version_of(p) for p in (PLUGIN_A, PLUGIN_B)))
+
+    def test_refused_plugins_named_on_stderr_exit_1(self):
+        r = run("plugins", "--dir", TEST_PLUGIN_DIR)
+        self.assertEqual(r.returncode, EXIT_OTHER)
+        self.assertIn("acumatica-9.0.0.so speaks ABI 2; this host speaks ABI 1", r.stderr)
+        self.assertIn("acumatica-1.0.0.so lacks the mandatory function 'pull'", r.stderr)
+        self.assertIn("acumatica-0.0.1.so has a function table of 40 bytes", r.stderr)
+        # The acceptable ones are listed, with their ABI.
+        self.assertRegex(r.stdout, r"acumatica\s+0\.9\.0\s+1\.0")
+        self.assertRegex(r.stdout, r"acumatica\s+1\.1\.0\s+1\.1")
+
+    def test_missing_dir(self):
+        r = run("plugins", "--dir", "/nonexistent-plugin-dir")
+        self.assertEqual(r.returncode, EXIT_OTHER)
+
+
+class Usage(unittest.TestCase):
+    def commands(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, EXIT_OK)
+        block = r.stdout.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+        names = [line.split()[0] for line in block.splitlines() if line.strip()]
+        self.assertGreaterEqual(set(names), {"plugins", "describe", "validate"})
+        return names
+
+    def test_help_for_every_subcommand(self):
+        for name in self.commands():
+            for flag in ("--help", "-h"):
+                r = run(name, flag)
+                self.assertEqual(r.returncode, EXIT_OK, name)
+                self.assertTrue(r.stdout.startswith("Usage: connector-host " + name), r.stdout)
+                self.assertIn("Exit codes:", r.stdout)
+
+    def test_version(self):
+        r = run("--version")
+        self.assertEqual(r.returncode, EXIT_OK)
+        self.assertRegex(r.stdout, r"^connector-host \S+ \(connector ABI 1\.\d+")
+
+    def test_usage_errors_exit_2(self):
+        cases = [
+            (),
+            ("frobnicate",),
+            ("--bogus", "describe"),
+            ("describe",),
+            ("describe", "--plugin"),
+            ("describe", "--plugin", PLUGIN_A, "--frob"),
+            ("describe", "--plugin", PLUGIN_A, "extra"),
+            ("plugins", "--json=yes"),
+            ("--state",),
+        ]
+        for args in cases:
+            r = run(*args)
+            self.assertEqual(r.returncode, EXIT_USAGE, args)
+            self.assertEqual(r.stdout, "", args)
+            self.assertIn("connector-host", r.stderr, args)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
