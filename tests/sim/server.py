@@ -278,6 +278,13 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120              # idle keep-alive connections are closed after this
 
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def version_string(self):
         return self.server_version
 
@@ -362,17 +369,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if no_body or not body:
+        if no_body or not body or not slow_bps:
+            # Head and body in one send: separate small writes would meet
+            # Nagle + delayed ACK and cost ~40 ms per response.
+            self._headers_buffer.append(b"\r\n")
+            if not no_body and body:
+                self._headers_buffer.append(body)
+            self.flush_headers()
             return
+        self.end_headers()
         if slow_bps:
             step = max(1, slow_bps // 10)
             for i in range(0, len(body), step):
                 chunk = body[i:i + step]
                 self.wfile.write(chunk)
                 time.sleep(len(chunk) / float(slow_bps))
-        else:
-            self.wfile.write(body)
 
     def _drop(self):
         """Cut the connection at once (RST), nothing more is sent."""
