@@ -17,6 +17,7 @@ HTTP/1.1 default; a client that sends Accept-Encoding: gzip gets bodies of
 512 bytes or more gzip-compressed.
 """
 import gzip
+import json
 import socket
 import ssl
 import struct
@@ -425,6 +426,11 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
         finally:
             sim.log.end(entry, status, **extra)
+            if sim.verbose:
+                sys.stderr.write("%s %s %s %s %.3fs%s\n" % (
+                    self.command, path, json.dumps(entry["query"]) if query else "",
+                    status if status is not None else "dropped", entry["end"] - entry["start"],
+                    " fault=" + extra["fault"] if extra.get("fault") else ""))
 
     def _control(self, sim, path, query, headers):
         try:

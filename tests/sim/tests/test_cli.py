@@ -118,7 +118,7 @@ class TlsTest(unittest.TestCase):
                           json_body={"name": cfg["username"], "password": cfg["password"]})
             self.assertEqual(r.status, 204)
             auth = [v for v in r.all("Set-Cookie") if v.startswith(".ASPXAUTH=")][0]
-            self.assertIn("; secure;", auth)
+            self.assertTrue("; secure;" in auth, "no secure flag on .ASPXAUTH")
             c.close()
         finally:
             self.assertEqual(proc.stop(), 0)

@@ -112,7 +112,7 @@ class ControlTest(SimCase):
         text = self.control("GET", "sessions").text()
         for value in c.cookies.values():
             if len(value) > 8:
-                self.assertNotIn(value, text)
+                self.assertFalse(value in text, "a cookie value is listed")
 
 
 class SecretsTest(SimCase):
@@ -155,10 +155,28 @@ class SecretsTest(SimCase):
                           for name in ("requests", "stats", "sessions", "faults", "clock"))
         self.assertIn("visible", reports)          # the scan does look at the query
         self.assertIn("***", reports)
-        for secret in secrets_seen:
-            self.assertNotIn(secret, reports)
-            self.assertNotIn(urllib.parse.quote(secret, safe=""), reports)
-            self.assertNotIn(secret, captured.getvalue())
+        # Messages never quote the secret itself, so a failure does not print it.
+        for n, secret in enumerate(sorted(secrets_seen)):
+            self.assertFalse(secret in reports, "secret #%d found in a report" % n)
+            self.assertFalse(urllib.parse.quote(secret, safe="") in reports,
+                             "secret #%d found URL-encoded in a report" % n)
+            self.assertFalse(secret in captured.getvalue(), "secret #%d written to stderr" % n)
+        self.assertGreaterEqual(len(secrets_seen), 12)
+
+    def test_verbose_lines_are_masked(self):
+        captured = io.StringIO()
+        real = sys.stderr
+        sys.stderr = captured
+        self.sim.verbose = True
+        try:
+            self.data(self.client(), None, ORDERS + "?code=SECRET-CODE-123&$top=1")
+        finally:
+            self.sim.verbose = False
+            sys.stderr = real
+        line = captured.getvalue()
+        self.assertIn(self.site + ORDERS, line)
+        self.assertIn("401", line)
+        self.assertFalse("SECRET-CODE-123" in line, "the code reached stderr")
 
 
 if __name__ == "__main__":

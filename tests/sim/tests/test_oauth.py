@@ -35,7 +35,7 @@ class AuthorizationCodeTest(SimCase):
         self.assertEqual(tok["token_type"], "Bearer")
         self.assertEqual(tok["expires_in"], 3600)
         self.assertEqual(tok["scope"], "api offline_access")
-        self.assertIn("refresh_token", tok)
+        self.assertTrue("refresh_token" in tok, "no refresh_token")
         self.assertEqual(r.header("Cache-Control"), "no-store")
         d = self.data(self.client(), tok["access_token"])
         self.assertEqual(d.status, 200, d.text())
@@ -168,7 +168,7 @@ class PasswordGrantAndErrorsTest(SimCase):
     def test_password_grant(self):
         tok = self.password_grant("api")
         self.assertEqual(tok["scope"], "api")
-        self.assertNotIn("refresh_token", tok)
+        self.assertFalse("refresh_token" in tok, "unexpected refresh_token")
         self.assertEqual(self.data(self.client(), tok["access_token"]).status, 200)
 
     def test_http_basic_client_auth(self):
@@ -291,7 +291,7 @@ class RefreshTest(SimCase):
         r = self.refresh(tok["refresh_token"], scope="api")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json()["scope"], "api")
-        self.assertIn("refresh_token", r.json())
+        self.assertTrue("refresh_token" in r.json(), "no refresh_token")
 
     def test_absolute_mode(self):
         self.configure(refresh_mode="absolute", refresh_absolute_days=30)
@@ -341,7 +341,7 @@ class RefreshTest(SimCase):
                         "password": self.password, "scope": "api offline_access"})
         self.assertEqual((r.status, r.json()["error"]), (400, "invalid_scope"))
         tok = self.password_grant("api")
-        self.assertNotIn("refresh_token", tok)
+        self.assertFalse("refresh_token" in tok, "unexpected refresh_token")
 
 
 if __name__ == "__main__":
