@@ -189,6 +189,8 @@ Payment:
     CreditCardTransactionInfo *CreditCardTransactionDetail  ExternalRef s  OrigTransaction s
     BranchID s  CustomerLocationID s  IsNewCard b  NoteID g  AvailableBalance d
     AppliedToOrders d
+AttributeValue:
+    AttributeID s  AttributeDescription s  RefNoteID g  Required b  Value s  ValueDescription s
 CustomerContact:
     Contact >Contact  ContactID i
 CreditVerificationRules:
@@ -468,6 +470,7 @@ SalesOrder: +Branch s +MaxRiskScore d +OrderRisks *OrderRisks +Relations *Relati
 Shipment: +UnlimitedPackages b
 SalesInvoice: +LastModifiedDateTime t +BillToAddress >SalesInvoiceAddress +BillToAddressOverride b +BillToContact >SalesInvoiceDocContact +BillToContactOverride b +CreatedDate t +ExternalRef s +LastModifiedDate t +ShipToAddress >SalesInvoiceAddress +ShipToAddressOverride b +ShipToContact >SalesInvoiceDocContact +ShipToContactOverride b +TaxCalcMode s
 Payment: +Charges *PaymentCharge +IsCCPayment b
+AttributeValue: +IsActive b
 CustomerContact: +LastModifiedDateTime t
 RelationDetail: -Status -Description -OwnerID +DocumentDate t
 SubItemStockItem: !

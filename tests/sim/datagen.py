@@ -244,7 +244,7 @@ def seed(svc, params):
             addr["AddressLine2"] = "Suite %d" % rng.randrange(100, 999)
         phone = "+1 (%03d) %03d-%04d" % (rng.randrange(201, 989), rng.randrange(200, 999),
                                          rng.randrange(10000))
-        main = {"id": gid(), "ContactID": 100000 + store.next_number("Contact:ContactID"),
+        main = {"id": gid(), "_lm": lm, "ContactID": 100000 + store.next_number("Contact:ContactID"),
                 "CompanyName": company, "DisplayName": company, "FirstName": first,
                 "LastName": last, "Attention": "%s %s" % (first, last),
                 "Email": "%s.%s@%s" % (first.lower(), last.lower(), domain), "Phone1": phone,

@@ -223,8 +223,8 @@ class EntityService:
             return []
         shape = query_mod.full_shape(c, name)
         rnd = self.renderer(c)
-        return json.loads(rnd.render_list(name, shape, self.store.table(name).snapshot()),
-                          parse_float=Decimal)
+        # Plain JSON values (decimals as floats) so the caller can serialise them again.
+        return json.loads(rnd.render_list(name, shape, self.store.table(name).snapshot()))
 
     def handle(self, method, subpath, query, body, headers, session):
         headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -575,6 +575,17 @@ class EntityService:
         ctx = writes.Ctx(self, c, entity, self.now_ms(), self.off_min())
         rec = {"id": str(uuid.uuid4())}
         writes.apply_object(ctx, entity, rec, {k: v for k, v in body.items() if k != "Results"}, True)
+        # LastModifiedDateTime is a filter input of InventoryQuantityAvailable ("6/7/2024"),
+        # not the record's stamp.
+        for k, raw in body.items():
+            if k.lower() == "lastmodifieddatetime" and entity == "InventoryQuantityAvailable":
+                present, val = writes.unwrap(raw)
+                if present and val is not None:
+                    try:
+                        rec["_lm"] = writes.parse_any_datetime(str(val), ctx.off_min)
+                    except ValueError:
+                        ctx.error(rec, entity, "LastModifiedDateTime",
+                                  "The value '%s' is not a valid date." % val, True)
         if writes.collect_errors(rec):
             rec["_error"] = writes.error_sentence(ctx, None)
             return self._reject(c, entity, rec, q.shape)
@@ -635,7 +646,7 @@ class EntityService:
         items = self._items_for_inquiry(ctx, rec, "InventoryQuantityAvailable")
         if items is None:
             return None
-        since = rec.get("LastModifiedDateTime")
+        since = rec.get("_lm")
         rows = []
         for item in items:
             lm = max([item.get("_lm") or 0] + [wl.get("_lm") or 0

@@ -159,23 +159,22 @@ class _Parser:
         return node
 
     def parse_not(self):
-        if self.is_kw("not"):
-            pos = self.next()[2]
-            return ("not", self.parse_not_operand(), pos)
-        return self.parse_compare()
-
-    def parse_not_operand(self):
-        # `not` applies to the next primary (or another `not`), per OData precedence.
-        if self.is_kw("not"):
-            pos = self.next()[2]
-            return ("not", self.parse_not_operand(), pos)
-        node = self.parse_primary()
+        if not self.is_kw("not"):
+            return self.parse_compare()
+        node = self.parse_unary_not()
+        # `not` applies to the next primary, so "not X eq Y" is "(not X) eq Y";
+        # the type check then reports a non-boolean X.
         k, v, pos = self.peek()
         if k == "name" and v in COMPARE:
-            # "not X eq Y" is "(not X) eq Y": keep parsing so the type check reports it.
             self.next()
-            return ("cmp", v, ("not", node, pos), self.parse_primary(), pos)
+            node = ("cmp", v, node, self.parse_primary(), pos)
         return node
+
+    def parse_unary_not(self):
+        pos = self.next()[2]          # "not"
+        if self.is_kw("not"):
+            return ("not", self.parse_unary_not(), pos)
+        return ("not", self.parse_primary(), pos)
 
     def parse_compare(self):
         left = self.parse_primary()

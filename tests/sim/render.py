@@ -146,10 +146,17 @@ def _make_dec(scale):
 
 
 def _make_dt(off_min):
+    memo = {}
+
     def enc(v):
         if v is None:
             return _EMPTY
-        return '{"value":"' + format_datetime(v, off_min) + '"}'
+        r = memo.get(v)
+        if r is None:
+            if len(memo) > 200000:
+                memo.clear()
+            r = memo[v] = '{"value":"' + format_datetime(v, off_min) + '"}'
+        return r
     return enc
 
 
@@ -270,7 +277,7 @@ class Renderer:
         top_view = meta.view if meta else entity
         graph = meta.graph if meta else entity
 
-        def render(rec, rownum):
+        def slow(rec, rownum):
             rid = rec.get("id") or ""
             parts = ['{"id":"', rid, '","rowNumber":', str(rownum)]
             errors = rec.get("_errors")
@@ -315,7 +322,68 @@ class Renderer:
             else:
                 parts.append("}")
             return "".join(parts)
-        return render
+        return self._generate(steps, level, custom, slow, (site, ver, graph, top_view, detail_view,
+                                                          entity))
+
+    _MISSING = object()
+
+    def _generate(self, steps, level, custom, slow, where):
+        """Straight-line code for the common case (no errors on the record): one
+        statement per field, defaults pre-encoded. Falls back to `slow`."""
+        site, ver, graph, top_view, detail_view, entity = where
+        ns = {"M": self._MISSING, "slow": slow, "linked_id": linked_id,
+              "eb": encode_basestring, "custom_json": _custom_json, "CUSTOM": custom,
+              "NOTE_EMPTY": _NOTE_EMPTY}
+        lines = ["def fast(rec, rownum):",
+                 "    if '_errors' in rec or '_error' in rec:",
+                 "        return slow(rec, rownum)",
+                 "    get = rec.get",
+                 "    rid = get('id') or ''"]
+        if level == "linked":
+            lines.append("    p = ['{\"id\":\"', rid, '\",\"rowNumber\":', str(rownum), "
+                         "',\"note\":null']")
+        else:
+            lines.append("    note = get('note')")
+            lines.append("    p = ['{\"id\":\"', rid, '\",\"rowNumber\":', str(rownum), "
+                         "',\"note\":' + (NOTE_EMPTY if not note else "
+                         "'{\"value\":' + eb(note) + '}')]")
+        lines.append("    a = p.append")
+        for i, (prefix, name, dv, enc, kind) in enumerate(steps):
+            ns["P%d" % i] = prefix
+            ns["N%d" % i] = name
+            ns["E%d" % i] = enc
+            if kind == 0:
+                ns["D%d" % i] = prefix + enc(dv)
+                lines.append("    v = get(N%d, M)" % i)
+                lines.append("    a(D%d if v is M else P%d + E%d(v))" % (i, i, i))
+            elif kind == 1:
+                lines.append("    v = get(N%d)" % i)
+                lines.append("    a(P%d + E%d(v if v is not None else {'id': linked_id(rid, N%d)}, 1))"
+                             % (i, i, i))
+            else:
+                lines.append("    v = get(N%d) or ()" % i)
+                lines.append("    a(P%d + '[' + ','.join([E%d(x, j + 1) for j, x in enumerate(v)]) "
+                             "+ ']')" % (i, i))
+        if custom:
+            lines.append("    a(',\"custom\":' + custom_json(rec, CUSTOM))")
+        else:
+            lines.append("    a(',\"custom\":{}')")
+        if level == "top":
+            ns["L1"] = ',"_links":{"self":"%s/entity/Default/%s/%s/' % (site, ver, entity)
+            ns["L2"] = '","files:put":"%s/entity/Default/%s/files/%s/%s/' % (site, ver, graph,
+                                                                             top_view)
+            lines.append("    a(L1 + rid + L2 + rid + '/{filename}\"}}')")
+        elif level == "detail":
+            ns["L1"] = ',"_links":{"files:put":"%s/entity/Default/%s/files/%s/%s/' % (
+                site, ver, graph, detail_view)
+            lines.append("    a(L1 + rid + '/{filename}\"}}')")
+        else:
+            lines.append("    a('}')")
+        lines.append("    return ''.join(p)")
+        exec(compile("\n".join(lines), "<render %s>" % entity, "exec"), ns)
+        fast = ns["fast"]
+        fast.slow = slow          # the generic path, kept for errors (and tests)
+        return fast
 
     def top(self, entity, shape):
         """The serialiser rec, rownum -> JSON text of a top-level record."""

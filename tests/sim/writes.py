@@ -326,8 +326,14 @@ def merge_lines(ctx, defname, existing, body_lines, keys):
     return [line for line in lines if line is not None]
 
 
-def stamp_changed_lines(ctx, rec, old, detail_names):
-    """Give changed and new detail lines the current last-modified stamp."""
+def stamp_changed_lines(ctx, rec, old, detail_names, linked_names=()):
+    """Give changed and new detail lines and linked objects the current stamp."""
+    for name in linked_names:
+        cur = rec.get(name)
+        prev = old.get(name) if old else None
+        if isinstance(cur, dict) and cur is not prev and \
+                (prev is None or _strip(prev) != _strip(cur)):
+            rec[name] = dict(cur, _lm=ctx.now)
     for name in detail_names:
         old_by_id = {l["id"]: l for l in (old.get(name) or [])} if old else {}
         out = []
@@ -1056,8 +1062,9 @@ def put(ctx, body, filter_pred, headers):
         if ctx.entity == "SalesOrder" and rec.get("TaxDetails"):
             rec["TaxDetails"] = [dict(t, OrderNbr=rec["OrderNbr"]) for t in rec["TaxDetails"]]
     rec["_lm"] = ctx.now
-    details = [f.name for f in ctx.contract.definition(ctx.entity).fields if f.kind == "detail"]
-    stamp_changed_lines(ctx, rec, old, details)
+    fields = ctx.contract.definition(ctx.entity).fields
+    stamp_changed_lines(ctx, rec, old, [f.name for f in fields if f.kind == "detail"],
+                        [f.name for f in fields if f.kind == "linked"])
     svc.commit(ctx, old, rec)
     return rec, is_new
 
