@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acu_auth.h"
+#include "acu_describe.h"
 #include "acu_error.h"
 #include "acu_gitrev.h"
 #include "acu_instance.h"
@@ -40,15 +42,9 @@ static const char *plugin_build_info(void)
 
 static conn_status plugin_describe(conn_write_fn out, void *user, conn_error *err)
 {
-    static const char doc[] =
-        "{\"name\":\"" ACU_PLUGIN_NAME "\",\"version\":\"" ACU_PLUGIN_VERSION "\","
-        "\"abi\":{\"major\":1,\"minor\":0},"
-        "\"build_info\":\"git " ACU_GIT_REVISION "\","
-        "\"settings\":{\"type\":\"object\"},\"flows\":[]}";
-
-    if (out(user, doc, strlen(doc)) != 0)
-        return acu_err_set(err, CONN_NOMEM, "describe: the host refused the output");
-    return CONN_OK;
+    acu_err_clear(err);
+    return acu_describe_write(ACU_PLUGIN_NAME, ACU_PLUGIN_VERSION, plugin_build_info(), out,
+                              user, err);
 }
 
 static conn_status plugin_init(const conn_host_api *host, conn_host_ctx *ctx,
@@ -64,8 +60,10 @@ static conn_status plugin_authenticate(conn_instance *inst, const char *request,
                                        size_t len, conn_write_fn out,
                                        void *user, conn_error *err)
 {
-    return acu_err_set(err, CONN_UNSUPPORTED,
-                       "authenticate: this plugin version does not sign in to Acumatica yet");
+    acu_err_clear(err);
+    if (inst == NULL || out == NULL)
+        return acu_err_set(err, CONN_INVALID, "authenticate: no instance or no output");
+    return acu_auth_step(inst, request, len, out, user, err);
 }
 
 static conn_status plugin_pull(conn_instance *inst, const char *request,

@@ -4,8 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "acu_auth.h"
 #include "acu_error.h"
+#include "acu_http.h"
 #include "acu_json.h"
 
 /* The host table must be of our major and hold every mandatory service. */
@@ -27,6 +30,41 @@ static conn_status check_host_api(const conn_host_api *host, conn_error *err)
     return CONN_OK;
 }
 
+/* Settings warnings go to the host log. */
+static void warn_to_log(void *user, const char *text)
+{
+    acu_log(user, CONN_LOG_WARN, NULL, "%s", text);
+}
+
+static conn_status make_transport(conn_instance *inst, conn_error *err)
+{
+    const acu_settings *s = &inst->settings;
+    acu_http_config cfg;
+    size_t nbase, nua;
+
+    nbase = strlen(s->api_url) + strlen("/entity/Default/") + strlen(s->endpoint_version) + 1;
+    nua = strlen("acumatica-connector/") + strlen(inst->version) + 1;
+    inst->endpoint_base = malloc(nbase);
+    inst->user_agent = malloc(nua);
+    if (inst->endpoint_base == NULL || inst->user_agent == NULL)
+        return acu_err_set(err, CONN_NOMEM, "init: out of memory");
+    snprintf(inst->endpoint_base, nbase, "%s/entity/Default/%s", s->api_url,
+             s->endpoint_version);
+    snprintf(inst->user_agent, nua, "acumatica-connector/%s", inst->version);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.host = inst->host;
+    cfg.ctx = inst->ctx;
+    cfg.user_agent = inst->user_agent;
+    cfg.ca_file = s->ca_file;
+    cfg.allow_http = s->allow_http_loopback;
+    cfg.concurrent_connections = s->concurrent_connections;
+    cfg.throttle_limit = s->api_throttle_limit;
+    cfg.throttle_seconds = s->api_throttle_seconds;
+    cfg.request_timeout_s = s->request_timeout;
+    cfg.endpoint_version = s->endpoint_version;
+    return acu_http_new(&cfg, &inst->http, err);
+}
+
 conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
                               const char *version, const char *settings_json,
                               size_t len, conn_instance **out, conn_error *err)
@@ -42,11 +80,6 @@ conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
     st = acu_json_parse(settings_json, len, "settings", &settings, err);
     if (st != CONN_OK)
         goto out;
-    if (!json_object_is_type(settings, json_type_object)) {
-        st = acu_err_set(err, CONN_INVALID,
-                         "settings: expected one JSON object with the subscription's settings");
-        goto out;
-    }
     inst = calloc(1, sizeof(*inst));
     if (inst == NULL) {
         st = acu_err_set(err, CONN_NOMEM, "init: out of memory");
@@ -55,8 +88,17 @@ conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
     inst->host = host;
     inst->ctx = ctx;
     inst->version = version;
-    inst->settings = settings;
+    inst->settings_json = settings;
     settings = NULL;
+    st = acu_settings_parse(inst->settings_json, &inst->settings, warn_to_log, inst, err);
+    if (st != CONN_OK)
+        goto out;
+    st = make_transport(inst, err);
+    if (st != CONN_OK)
+        goto out;
+    st = acu_auth_new(inst, &inst->auth, err);
+    if (st != CONN_OK)
+        goto out;
     *out = inst;
     inst = NULL;
 out:
@@ -69,7 +111,13 @@ void acu_instance_free(conn_instance *inst)
 {
     if (inst == NULL)
         return;
-    json_object_put(inst->settings);
+    /* Sign-out needs the transport, so credentials end first. */
+    acu_auth_free(inst->auth);
+    acu_http_free(inst->http);
+    acu_settings_free(&inst->settings);
+    json_object_put(inst->settings_json);
+    free(inst->endpoint_base);
+    free(inst->user_agent);
     free(inst);
 }
 
@@ -85,4 +133,19 @@ void acu_log(const conn_instance *inst, conn_log_level level, const char *flow,
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     inst->host->log(inst->ctx, level, flow, line);
+}
+
+int64_t acu_now_ms(const conn_instance *inst)
+{
+    return inst->host->now_ms(inst->ctx);
+}
+
+void acu_call_begin(conn_instance *inst)
+{
+    acu_http_counters_reset(inst->http);
+}
+
+void acu_call_end(conn_instance *inst, const char *flow, const char *call)
+{
+    acu_http_log_counters(inst->http, flow, call);
 }

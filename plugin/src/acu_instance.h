@@ -1,17 +1,31 @@
-/* acu_instance.h - one plugin instance: a subscription's settings and the
- * host services it was given. Every mutable thing the plugin has lives here. */
+/* acu_instance.h - one plugin instance: a subscription's settings, the
+ * host services it was given, its transport and its credentials. Every
+ * mutable thing the plugin has lives here. */
 #ifndef ACU_INSTANCE_H
 #define ACU_INSTANCE_H
 
 #include <json-c/json.h>
 
+#include "acu_settings.h"
 #include "conn_abi.h"
+
+struct acu_http;
+struct acu_auth;
+struct acu_mappings;
 
 struct conn_instance {
     const conn_host_api *host; /* borrowed until shutdown */
     conn_host_ctx *ctx;        /* borrowed until shutdown */
     const char *version;       /* the plugin's version string (static) */
-    json_object *settings;     /* the parsed settings object (owned) */
+    json_object *settings_json; /* the settings object as given (owned) */
+    acu_settings settings;     /* validated, defaults filled in */
+    char *endpoint_base;       /* <api_url>/entity/Default/<endpoint_version> */
+    char *user_agent;          /* acumatica-connector/<version> */
+    struct acu_http *http;     /* the transport (acu_http.h) */
+    struct acu_auth *auth;     /* credentials (acu_auth.h) */
+    /* The compiled mappings, owned by plugin/src/map; NULL until that
+     * module loads them in init. */
+    struct acu_mappings *mappings;
 };
 
 /* Make an instance from the settings JSON; see conn_plugin_api.init. */
@@ -19,7 +33,8 @@ conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
                               const char *version, const char *settings_json,
                               size_t len, conn_instance **out, conn_error *err);
 
-/* Free everything the instance owns. Accepts NULL. */
+/* Sign out where needed and free everything the instance owns. Accepts
+ * NULL. */
 void acu_instance_free(conn_instance *inst);
 
 /* Log through the host, when the host gave a log function. */
@@ -29,5 +44,14 @@ void acu_log(const conn_instance *inst, conn_log_level level, const char *flow,
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+/* The host's wall clock (ms since the epoch). */
+int64_t acu_now_ms(const conn_instance *inst);
+
+/* Begin and end a plugin call that uses the network: resets the per-call
+ * counters, and at the end logs them ("authenticate check: 7 requests,
+ * ..."). */
+void acu_call_begin(conn_instance *inst);
+void acu_call_end(conn_instance *inst, const char *flow, const char *call);
 
 #endif
