@@ -244,7 +244,8 @@ typedef struct conn_plugin_api {
     /* Make an instance from the settings JSON (one object). Validates every
      * setting and reports every problem at once in err->message (one per
      * line) with CONN_INVALID. `host` and `ctx` are kept until shutdown.
-     * Makes no network call. */
+     * Makes no network call. *out is set only with CONN_OK; on any other
+     * status it is NULL and there is nothing to shut down. */
     conn_status (*init)(const conn_host_api *host, conn_host_ctx *ctx,
                         const char *settings_json, size_t len,
                         conn_instance **out, conn_error *err);

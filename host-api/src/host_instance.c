@@ -33,10 +33,9 @@ conn_status host_instance_new(host_module *mod, host_ctx *ctx, const char *setti
         err->detail_type[sizeof(err->detail_type) - 1] = '\0';
     }
     if (st != CONN_OK) {
-        /* A plugin that failed must not hand out an instance; if it did
-         * anyway, end it rather than leak it. */
-        if (handle != NULL)
-            api->shutdown(handle);
+        /* The contract: no instance unless CONN_OK. A non-NULL handle here
+         * is the plugin's bug; it is left alone (a leak) rather than passed
+         * to shutdown (which could crash on whatever it points to). */
         if (err != NULL && err->status == CONN_OK)
             err->status = st;
         if (err != NULL && err->message[0] == '\0')

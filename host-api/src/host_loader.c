@@ -6,9 +6,16 @@
  * process. Plugins are opened with lt_dladvise_local (their symbols never
  * leak into the global namespace, so two versions of one plugin cannot bind
  * to each other's code) and never with lt_dladvise_resident, so they can be
- * unloaded. */
+ * unloaded.
+ *
+ * libltdl's own dlopen loader asks for lazy binding (RTLD_LAZY), so a
+ * plugin with an unresolvable symbol would load and crash at its first
+ * call. The host therefore puts its own libltdl loader in place of that one:
+ * dlopen with RTLD_NOW | RTLD_LOCAL, so every symbol is bound at load time
+ * and an unresolvable one refuses the plugin with the linker's words. */
 #include "host_loader.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <ltdl.h>
@@ -39,11 +46,17 @@ struct host_module {
     unsigned refs;               /* holders; under loader_mutex */
 };
 
+/* The name of libltdl's built-in dlopen loader, which the host's replaces. */
+#define LTDL_NATIVE_LOADER "lt_dlopen"
+
 static pthread_once_t loader_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t loader_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int loader_init_failed;
 static char loader_init_error[256];
 static host_module *loader_modules; /* under loader_mutex */
+/* The dynamic linker's reason for the last failed open; under loader_mutex. */
+static char loader_dlerror[512];
+static int loader_dlerror_code; /* our libltdl error code for a failed open */
 
 static void loader_lock(void)
 {
@@ -59,17 +72,85 @@ static void loader_unlock(void)
         abort();
 }
 
+/* The host's libltdl loader: dlopen(RTLD_NOW | RTLD_LOCAL). libltdl calls
+ * these under loader_mutex (every lt_* call is made under it). */
+static lt_module now_open(lt_user_data data, const char *filename, lt_dladvise advise)
+{
+    void *handle;
+    const char *why;
+
+    (void)data;
+    (void)advise; /* the host only ever asks for local, never global */
+    if (filename == NULL)
+        return NULL; /* the host never opens the main program */
+    handle = dlopen(filename, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        why = dlerror();
+        snprintf(loader_dlerror, sizeof(loader_dlerror), "%s", why != NULL ? why : "");
+        (void)lt_dlseterror(loader_dlerror_code);
+    }
+    return handle;
+}
+
+static int now_close(lt_user_data data, lt_module module)
+{
+    (void)data;
+    return dlclose(module) == 0 ? 0 : 1;
+}
+
+static void *now_find_sym(lt_user_data data, lt_module module, const char *name)
+{
+    (void)data;
+    return dlsym(module, name);
+}
+
+static const lt_dlvtable now_loader = {
+    .name = "host_dlopen_now",
+    .sym_prefix = NULL,
+    .module_open = now_open,
+    .module_close = now_close,
+    .find_sym = now_find_sym,
+    .dlloader_init = NULL,
+    .dlloader_exit = NULL,
+    .dlloader_data = NULL,
+    .priority = LT_DLLOADER_PREPEND,
+};
+
+static void init_failed(const char *what)
+{
+    const char *why = lt_dlerror();
+
+    loader_init_failed = 1;
+    snprintf(loader_init_error, sizeof(loader_init_error), "%s: %s", what,
+             why != NULL ? why : "unknown error");
+}
+
 static void loader_init_once(void)
 {
-    const char *why;
+    lt_dlvtable *removed;
 
     loader_lock();
     if (lt_dlinit() != 0) {
-        why = lt_dlerror();
-        loader_init_failed = 1;
-        snprintf(loader_init_error, sizeof(loader_init_error), "%s",
-                 why != NULL ? why : "unknown error");
+        init_failed("lt_dlinit");
+        goto out;
     }
+    loader_dlerror_code = lt_dladderror("the dynamic linker refused the file");
+    if (loader_dlerror_code < 0) {
+        init_failed("lt_dladderror");
+        goto out;
+    }
+    if (lt_dlloader_add(&now_loader) != 0) {
+        init_failed("lt_dlloader_add");
+        goto out;
+    }
+    /* Without this, libltdl would fall back to its lazy loader when ours
+     * refuses a file, and load it anyway. The removed table is ours to free
+     * (libltdl allocated it with malloc; lt_dlexit frees it the same way). */
+    removed = lt_dlloader_remove(LTDL_NATIVE_LOADER);
+    if (removed == NULL)
+        init_failed("removing libltdl's lazy dlopen loader");
+    free(removed);
+out:
     loader_unlock();
 }
 
@@ -281,9 +362,11 @@ conn_status host_module_open(const char *path, host_module **out, conn_error *er
                           loader_error());
         goto out;
     }
+    loader_dlerror[0] = '\0';
     handle = lt_dlopenadvise(real, advise);
     if (handle == NULL) {
-        st = host_err_set(err, CONN_INVALID, "%s cannot be loaded: %s", file, loader_error());
+        st = host_err_set(err, CONN_INVALID, "%s cannot be loaded: %s", file,
+                          loader_dlerror[0] != '\0' ? loader_dlerror : loader_error());
         goto out;
     }
     sym = lt_dlsym(handle, CONN_ENTRY_SYMBOL);

@@ -97,6 +97,24 @@ static void test_not_a_plugin_refused(void **state)
                    "conn_plugin_entry_v1");
 }
 
+/* Every symbol is bound at load time (RTLD_NOW): a plugin that needs a
+ * function nothing defines is refused by the loader, not at its first call. */
+static void test_unresolved_symbol_refused_at_load(void **state)
+{
+    host_module *mod = NULL;
+    char real[PATH_MAX];
+    conn_error err;
+
+    (void)state;
+    assert_non_null(realpath(plugin_path("acumatica-0.0.2.so"), real));
+    assert_int_equal(host_module_open(plugin_path("acumatica-0.0.2.so"), &mod, &err),
+                     CONN_INVALID);
+    assert_null(mod);
+    assert_non_null(strstr(err.message, "acumatica-0.0.2.so cannot be loaded: "));
+    assert_non_null(strstr(err.message, "undefined symbol: host_test_no_such_function"));
+    assert_int_equal(abi_file_is_mapped(real), 0);
+}
+
 static void test_missing_file(void **state)
 {
     host_module *mod = NULL;
@@ -310,6 +328,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_missing_mandatory_slot_refused),
         cmocka_unit_test(test_short_table_refused),
         cmocka_unit_test(test_not_a_plugin_refused),
+        cmocka_unit_test(test_unresolved_symbol_refused_at_load),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_old_minor_accepted_newer_slots_absent),
         cmocka_unit_test(test_new_minor_accepted_and_unloaded),
