@@ -281,6 +281,7 @@ class Renderer:
             rid = rec.get("id") or ""
             parts = ['{"id":"', rid, '","rowNumber":', str(rownum)]
             errors = rec.get("_errors")
+            echo = rec.get("_echo") or {}
             if level == "top" and rec.get("_error"):
                 parts.append(',"error":' + encode_basestring(rec["_error"]))
             if level == "linked":
@@ -294,7 +295,10 @@ class Renderer:
                 if kind == 0:
                     v = get(name, dv)
                     if errors and name in errors:
-                        body = enc(v)
+                        if name in echo:
+                            body = '{"value":' + json.dumps(echo[name], default=str) + "}"
+                        else:
+                            body = enc(v)
                         err = '"error":' + encode_basestring(errors[name]) + "}"
                         if body == _EMPTY:
                             parts.append(prefix + "{" + err)

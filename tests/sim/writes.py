@@ -223,21 +223,29 @@ def apply_object(ctx, defname, target, body, is_new, skip=()):
             if not present:
                 continue
             try:
-                target[f.name] = convert(f.code, v, defname, f.name, ctx.off_min)
+                val = convert(f.code, v, defname, f.name, ctx.off_min)
             except ValueError as e:
-                target[f.name] = v if not isinstance(v, (dict, list)) else None
+                # The 422 echo shows the value as sent; the record keeps its value.
+                target.setdefault("_echo", {})[f.name] = v
                 ctx.error(target, defname, f.name, "The value '%s' is not valid for the %s field: %s."
                           % (v, f.name, e), is_new)
                 continue
             allowed = instance.DROPDOWNS.get((defname, f.name))
-            val = target[f.name]
             if allowed and val is not None:
                 canon = {a.lower(): a for a in allowed}.get(str(val).lower())
                 if canon is None:
+                    target.setdefault("_echo", {})[f.name] = v
                     ctx.error(target, defname, f.name, "The value '%s' is not one of the values "
                               "allowed for %s (%s)." % (val, f.name, ", ".join(allowed)), is_new)
-                else:
-                    target[f.name] = canon
+                    continue
+                val = canon
+            # Only changed values are written (PUT compares field by field).
+            if f.name in target:
+                if target[f.name] == val and type(target[f.name]) is type(val):
+                    continue
+            elif instance.defaults(defname).get(f.name) == val:
+                continue
+            target[f.name] = val
         elif f.kind == "linked":
             if not isinstance(raw, dict):
                 continue
@@ -332,7 +340,7 @@ def stamp_changed_lines(ctx, rec, old, detail_names, linked_names=()):
         cur = rec.get(name)
         prev = old.get(name) if old else None
         if isinstance(cur, dict) and cur is not prev and \
-                (prev is None or _strip(prev) != _strip(cur)):
+                (prev is None or _unstamped(prev) != _unstamped(cur)):
             rec[name] = dict(cur, _lm=ctx.now)
     for name in detail_names:
         old_by_id = {l["id"]: l for l in (old.get(name) or [])} if old else {}
@@ -340,17 +348,13 @@ def stamp_changed_lines(ctx, rec, old, detail_names, linked_names=()):
         changed = False
         for line in rec.get(name) or []:
             prev = old_by_id.get(line["id"])
-            if prev is None or _strip(prev) != _strip(line):
+            if prev is None or _unstamped(prev) != _unstamped(line):
                 line = dict(line)
                 line["_lm"] = ctx.now
                 changed = True
             out.append(line)
         if changed:
             rec[name] = out
-
-
-def _strip(obj):
-    return {k: v for k, v in obj.items() if k != "_lm"}
 
 
 # ---------------------------------------------------------------------------
@@ -655,14 +659,16 @@ def rules_sales_order(ctx, old, rec):
                       "this customer." % (co, dup.get("OrderType"), dup.get("OrderNbr")), is_new)
     reject_zero = svc.config.get("reject_zero_order_qty", False)
     lines = []
+    # Line numbers come from the order's line counter: a deleted number is not reused.
     used = [l.get("LineNbr") or 0 for l in rec.get("Details") or []]
-    next_nbr = max(used + [0]) + 1
+    next_nbr = max(used + [rec.get("_line_cntr") or 0]) + 1
     for line in rec.get("Details") or []:
         line = dict(line)
         new_line = line["id"] in ctx.new_lines
         if new_line and not line.get("LineNbr"):
             line["LineNbr"] = next_nbr
             next_nbr += 1
+            rec["_line_cntr"] = line["LineNbr"]
         item_ent, item = find_item(svc, line.get("InventoryID"))
         if line.get("InventoryID") is None:
             if new_line:
@@ -675,7 +681,7 @@ def rules_sales_order(ctx, old, rec):
             line["InventoryID"] = item["InventoryID"]
             if new_line:
                 fill_line_from_item(svc, rec, line, item_ent, item)
-        oq = line.get("OrderQty")
+        oq = get_default(line, "SalesOrderDetail", "OrderQty")
         if oq is not None and (oq < 0 or (reject_zero and oq == 0)):
             ctx.error(line, "SalesOrderDetail", "OrderQty",
                       "'Quantity' cannot be negative." if oq < 0 else
@@ -1070,5 +1076,13 @@ def put(ctx, body, filter_pred, headers):
 
 
 def _same(a, b):
-    return {k: v for k, v in a.items() if k not in ("_lm",)} == \
-        {k: v for k, v in b.items() if k not in ("_lm",)}
+    """Equal records apart from last-modified stamps (at any depth)."""
+    return _unstamped(a) == _unstamped(b)
+
+
+def _unstamped(x):
+    if isinstance(x, dict):
+        return {k: _unstamped(v) for k, v in x.items() if k != "_lm"}
+    if isinstance(x, list):
+        return [_unstamped(v) for v in x]
+    return x
