@@ -134,8 +134,9 @@ static void check_endpoints(conn_instance *inst, checks *c, const acu_resp *resp
                   "the list of endpoints (GET /entity) could not be read - is the API URL the "
                   "address of an Acumatica site, with its site path?");
     else if (found)
-        add_check(c, "endpoint_version", 1, CONN_OK, "the site serves Default/%s%s%s", v,
-                  build[0] ? " (Acumatica build " : "", build[0] ? build : "");
+        add_check(c, "endpoint_version", 1, CONN_OK, "the site serves Default/%s%s%s%s", v,
+                  build[0] ? " (Acumatica build " : "", build[0] ? build : "",
+                  build[0] ? ")" : "");
     else
         add_check(c, "endpoint_version", 0, CONN_INVALID,
                   "the site does not serve the endpoint Default/%s - it serves Default %s; "

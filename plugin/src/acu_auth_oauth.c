@@ -56,7 +56,7 @@ conn_status acu_auth_step_begin(conn_instance *inst, json_object *req, json_obje
                                 conn_error *err)
 {
     const acu_settings *s = &inst->settings;
-    char state[ACU_B64URL_LEN(32)], verifier[ACU_B64URL_LEN(48)], challenge[44];
+    char state[ACU_B64URL_LEN(32)], verifier[ACU_B64URL_LEN(48)], challenge[ACU_PKCE_CHALLENGE_SIZE];
     acu_buf url;
     conn_status st;
     int rc = 0;

@@ -52,8 +52,8 @@ conn_status acu_random_token(size_t nbytes, char *out, size_t cap,
     return st;
 }
 
-conn_status acu_pkce_challenge(const char *verifier, char out[44],
-                               conn_error *err)
+conn_status acu_pkce_challenge(const char *verifier,
+                               char out[ACU_PKCE_CHALLENGE_SIZE], conn_error *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -61,7 +61,7 @@ conn_status acu_pkce_challenge(const char *verifier, char out[44],
     if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(), NULL) != 1 ||
         mdlen != 32)
         return acu_err_set(err, CONN_INTERNAL, "OpenSSL could not compute SHA-256");
-    if (acu_b64url_encode(md, mdlen, out, 44) != 43)
+    if (acu_b64url_encode(md, mdlen, out, ACU_PKCE_CHALLENGE_SIZE) != 43)
         return acu_err_set(err, CONN_INTERNAL, "PKCE challenge: encoding failed");
     return CONN_OK;
 }

@@ -30,10 +30,14 @@ size_t acu_b64url_encode(const unsigned char *data, size_t n, char *out,
 conn_status acu_random_token(size_t nbytes, char *out, size_t cap,
                              conn_error *err);
 
+/* Room for a PKCE challenge while it is encoded (43 characters, NUL, and
+ * the padding EVP_EncodeBlock writes before it is trimmed). */
+#define ACU_PKCE_CHALLENGE_SIZE ACU_B64URL_LEN(32)
+
 /* The PKCE S256 challenge of a verifier: base64url(SHA-256(verifier)),
- * 43 characters plus NUL into out[44]. */
-conn_status acu_pkce_challenge(const char *verifier, char out[44],
-                               conn_error *err);
+ * 43 characters plus NUL. */
+conn_status acu_pkce_challenge(const char *verifier,
+                               char out[ACU_PKCE_CHALLENGE_SIZE], conn_error *err);
 
 /* Nonzero when the two byte strings are equal. The time taken depends only
  * on the lengths, not on where the contents differ. */

@@ -668,7 +668,9 @@ static void enqueue(acu_http *h, acu_req *r, int front, int64_t now)
 {
     r->state = RS_QUEUED;
     if (front) {
-        /* Insert at the head; keep the original enqueue time. */
+        /* Insert at the head; the throttle wait counts from now (time
+         * parked for credentials is not the throttle's). */
+        r->w.enqueued_ms = now;
         r->w.next = h->throttle.head;
         r->w.queued = 1;
         h->throttle.head = &r->w;
@@ -874,7 +876,8 @@ static void http_answered(acu_http *h, acu_req *r, long code)
     }
     if (code == 429) {
         h->counters.status_429++;
-        if (acu_throttle_on_429(&h->throttle, now, r->started_ms))
+        /* A full set of API-user seats is no reason to send slower. */
+        if (!ae.login_limit && acu_throttle_on_429(&h->throttle, now, r->started_ms))
             hlog(h, CONN_LOG_WARN,
                  "429 from Acumatica: slowing down to %d requests per %lld s for a while",
                  h->throttle.eff_limit, (long long)(h->throttle.window_ms / 1000));
