@@ -7,6 +7,10 @@ set(ACU_WARNINGS
 if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   list(APPEND ACU_WARNINGS -Wlogical-op -Wduplicated-cond -Wjump-misses-init)
 endif()
+if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
+  # valgrind 3.19 cannot read clang 14's default DWARF 5.
+  add_compile_options(-gdwarf-4)
+endif()
 if(ACU_WERROR)
   list(APPEND ACU_WARNINGS -Werror)
 endif()

@@ -53,8 +53,8 @@ conn_status acu_json_parse(const char *text, size_t len, const char *what,
         goto out;
     }
     if (jerr != json_tokener_success) {
-        /* parse_end points just past the offending byte. */
-        acu_json_position(text, end > 0 ? end - 1 : 0, &line, &column);
+        /* parse_end points at the offending byte. */
+        acu_json_position(text, end, &line, &column);
         st = acu_err_set(err, CONN_INVALID, "%s: %s at line %d, column %d",
                          what, json_tokener_error_desc(jerr), line, column);
         goto out;
