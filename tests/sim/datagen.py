@@ -156,9 +156,14 @@ def seed(svc, params):
     counts["ship_vias"] = len(ship_vias)
 
     warehouses = []
-    wh_names = []
-    for i in range(p["warehouses"]):
+    wh_table = store.table("Warehouse")
+    wh_names = [w["WarehouseID"] for w in wh_table.snapshot()]     # appending keeps these
+    i = 0
+    while len(warehouses) < p["warehouses"]:
         name = instance.WAREHOUSE_NAMES[i] if i < len(instance.WAREHOUSE_NAMES) else "WH%03d" % (i + 1)
+        i += 1
+        if wh_table.get((name,)) is not None:
+            continue
         wh_names.append(name)
         locs = [{"id": gid(), "_created": start, "_lm": start, "LocationID": loc,
                  "Description": desc}
@@ -174,7 +179,8 @@ def seed(svc, params):
     stock = []
     item_wh = []
     item_list = []         # (InventoryID, description, price6, cost6, is_stock, warehouses)
-    for i in range(p["stock_items"]):
+    item_base = len(store.table("StockItem")) + len(store.table("NonStockItem"))
+    for i in range(item_base, item_base + p["stock_items"]):
         noun = ITEM_NOUNS[i % len(ITEM_NOUNS)]
         iid = "%s%05d" % (noun.upper()[:6], i + 1)
         desc = "%s %s %d" % (rng.choice(ITEM_ADJ), noun, rng.choice((4, 6, 8, 10, 12, 16, 24, 50)))
@@ -207,7 +213,7 @@ def seed(svc, params):
     counts["item_warehouses"] = len(item_wh)
 
     non_stock = []
-    for i in range(p["non_stock_items"]):
+    for i in range(item_base, item_base + p["non_stock_items"]):
         name = SERVICES[i % len(SERVICES)]
         iid = "SVC-%s%04d" % (name.upper().replace(" ", "")[:5], i + 1)
         cents = rng.randrange(500, 25000)
@@ -225,8 +231,9 @@ def seed(svc, params):
     customers = []
     cust_info = []     # (CustomerID, ship_via, bill_addr, ship_addr, bill_doc, ship_doc, tax)
     ship_codes = [sv[0] for sv in instance.SHIP_VIAS]
+    cust_seq0 = store.last_number("Customer:CustomerID")
     for i in range(p["customers"]):
-        cid = "C%06d" % (i + 1)
+        cid = "C%06d" % (cust_seq0 + i + 1)
         company = "%s %s %s" % (rng.choice(COMPANY_WORDS), rng.choice(COMPANY_KINDS),
                                 rng.choice(COMPANY_SUFFIX))
         company = company.strip()
@@ -308,7 +315,7 @@ def seed(svc, params):
     n_orders = p["orders"]
     nlines = p["lines_per_order"]
     orders = []
-    order_seq0 = store.next_number("SalesOrder:SO") - 1
+    order_seq0 = store.last_number("SalesOrder:SO")
     stock_items = [it for it in item_list if it[4]] or item_list
     svc_items = [it for it in item_list if not it[4]]
     n_ship = p["shipments"]
@@ -367,9 +374,9 @@ def seed(svc, params):
     # Hold, payments and shipments.
     shipments = []
     packages = 0
-    ship_seq0 = store.next_number("Shipment:ShipmentNbr") - 1
+    ship_seq0 = store.last_number("Shipment:ShipmentNbr")
     pay_recs = []
-    pay_seq0 = store.next_number("Payment:ReferenceNbr") - 1
+    pay_seq0 = store.last_number("Payment:ReferenceNbr")
     for i, order in enumerate(orders):
         if i < n_ship:
             sh = _ship_order(order, ship_seq0 + i + 1, base, p["packages_per_shipment"], rng, gid,
@@ -413,7 +420,7 @@ def seed(svc, params):
 
     # Invoices for the oldest completed orders.
     invoices = []
-    inv_seq0 = store.next_number("SalesInvoice:ReferenceNbr") - 1
+    inv_seq0 = store.last_number("SalesInvoice:ReferenceNbr")
     for order in orders[:p["invoices"]]:
         ref = "INV%06d" % (inv_seq0 + len(invoices) + 1)
         lines = [{"id": gid(), "LineNbr": l["LineNbr"], "InventoryID": l["InventoryID"],
@@ -435,7 +442,7 @@ def seed(svc, params):
     store.table("Payment").bulk_load(pay_recs)
     counts["invoices"] = len(invoices)
     counts["payments"] = len(pay_recs)
-    store.bump_sequence("Customer:CustomerID", p["customers"])
+    store.bump_sequence("Customer:CustomerID", cust_seq0 + p["customers"])
     svc.rebuild_indexes()
     return counts
 

@@ -144,6 +144,11 @@ class Store:
             self._sequences[sequence] = n
             return n
 
+    def last_number(self, sequence):
+        """The last value handed out by a sequence (0 when none), without consuming one."""
+        with self.lock:
+            return self._sequences.get(sequence, 0)
+
     def bump_sequence(self, sequence, at_least):
         """Make sure the sequence's next value is above `at_least` (after seeding)."""
         with self.lock:

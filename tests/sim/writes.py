@@ -239,12 +239,14 @@ def apply_object(ctx, defname, target, body, is_new, skip=()):
                               "allowed for %s (%s)." % (val, f.name, ", ".join(allowed)), is_new)
                     continue
                 val = canon
-            # Only changed values are written (PUT compares field by field).
-            if f.name in target:
-                if target[f.name] == val and type(target[f.name]) is type(val):
+            # On update only changed values are written (PUT compares field by field);
+            # on insert every value given is kept (rules see what was sent).
+            if not is_new:
+                if f.name in target:
+                    if target[f.name] == val and type(target[f.name]) is type(val):
+                        continue
+                elif instance.defaults(defname).get(f.name) == val:
                     continue
-            elif instance.defaults(defname).get(f.name) == val:
-                continue
             target[f.name] = val
         elif f.kind == "linked":
             if not isinstance(raw, dict):
