@@ -287,8 +287,8 @@ class Renderer:
             if level == "linked":
                 parts.append(',"note":null')
             else:
-                note = rec.get("note")
-                parts.append(',"note":' + (_NOTE_EMPTY if not note else
+                note = rec.get("note", "")
+                parts.append(',"note":' + ("null" if note is None else _NOTE_EMPTY if not note else
                                            '{"value":' + encode_basestring(note) + "}"))
             get = rec.get
             for prefix, name, dv, enc, kind in steps:
@@ -347,9 +347,9 @@ class Renderer:
             lines.append("    p = ['{\"id\":\"', rid, '\",\"rowNumber\":', str(rownum), "
                          "',\"note\":null']")
         else:
-            lines.append("    note = get('note')")
+            lines.append("    note = get('note', '')")
             lines.append("    p = ['{\"id\":\"', rid, '\",\"rowNumber\":', str(rownum), "
-                         "',\"note\":' + (NOTE_EMPTY if not note else "
+                         "',\"note\":' + ('null' if note is None else NOTE_EMPTY if not note else "
                          "'{\"value\":' + eb(note) + '}')]")
         lines.append("    a = p.append")
         for i, (prefix, name, dv, enc, kind) in enumerate(steps):

@@ -1058,6 +1058,7 @@ def put(ctx, body, filter_pred, headers):
         # Recorded: PUT {} to StockItem answered 200 with InventoryID "<NEW>";
         # such a record cannot be saved, so it is not stored.
         rec["InventoryID"] = "<NEW>"
+        rec["note"] = None            # recorded: "note": null on this unsaved record
         rec["_lm"] = ctx.now
         return rec, False
 
