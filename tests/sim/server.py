@@ -353,7 +353,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(3)
 
     # ---- response side ---------------------------------------------------------------
-    def _send(self, reply, slow_bps=None):
+    def _send(self, reply, slow_bps=None, on_last=None):
+        """Write the response. `on_last()` runs just before the last bytes are
+        handed to the socket, so whoever has seen the whole response can
+        already find it in the request log."""
         body = reply.body or b""
         headers = list(reply.headers)
         status = reply.status
@@ -376,15 +379,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(b"\r\n")
             if not no_body and body:
                 self._headers_buffer.append(body)
+            if on_last:
+                on_last()
             self.flush_headers()
             return
         self.end_headers()
-        if slow_bps:
-            step = max(1, slow_bps // 10)
-            for i in range(0, len(body), step):
-                chunk = body[i:i + step]
-                self.wfile.write(chunk)
-                time.sleep(len(chunk) / float(slow_bps))
+        step = max(1, slow_bps // 10)
+        for i in range(0, len(body), step):
+            chunk = body[i:i + step]
+            if i + step >= len(body) and on_last:
+                on_last()
+            self.wfile.write(chunk)
+            time.sleep(len(chunk) / float(slow_bps))
 
     def _drop(self):
         """Cut the connection at once (RST), nothing more is sent."""
@@ -410,27 +416,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._control(sim, path, query, headers)
             return
         entry = sim.log.begin(self.command, path, query)
-        status, extra = None, {}
-        try:
-            status, extra = self._site(sim, path, split.query, query, headers)
-        except (ConnectionError, socket.timeout, ssl.SSLError):
-            self.close_connection = True
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            self.close_connection = True
-            try:
-                reply = wire.http_error(500, "Simulator error.", "System.Exception")
-                self._send(reply)
-                status = 500
-            except OSError:
-                pass
-        finally:
+        extra = {}
+        done = []
+
+        def finish(status):
+            """Complete the log entry (once)."""
+            if done:
+                return
+            done.append(status)
             sim.log.end(entry, status, **extra)
             if sim.verbose:
                 sys.stderr.write("%s %s %s %s %.3fs%s\n" % (
                     self.command, path, json.dumps(entry["query"]) if query else "",
                     status if status is not None else "dropped", entry["end"] - entry["start"],
                     " fault=" + extra["fault"] if extra.get("fault") else ""))
+        try:
+            self._site(sim, path, split.query, query, headers, extra, finish)
+        except (ConnectionError, socket.timeout, ssl.SSLError):
+            self.close_connection = True
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            if not done:
+                try:
+                    reply = wire.http_error(500, "Simulator error.", "System.Exception")
+                    self._send(reply, on_last=lambda: finish(500))
+                except OSError:
+                    pass
+        finally:
+            finish(None)
 
     def _control(self, sim, path, query, headers):
         try:
@@ -447,43 +461,45 @@ class _Handler(BaseHTTPRequestHandler):
             reply = wire.json_reply(500, {"error": "control failure: %s" % type(exc).__name__})
         self._send(reply)
 
-    def _site(self, sim, path, raw_query, query, headers):
-        """Handle one site request; returns (status or None if dropped, log extras)."""
+    def _site(self, sim, path, raw_query, query, headers, extra, finish):
+        """Handle one site request. `extra` collects log fields; `finish(status)`
+        completes the log entry (status None = connection dropped)."""
+        def send(reply, slow_bps=None):
+            self._send(reply, slow_bps, on_last=lambda: finish(reply.status))
+
         try:
             body = self._read_body(strict=True)
         except _BodyError as exc:
-            self._send(exc.reply)
-            return exc.reply.status, {}
+            send(exc.reply)
+            return
         site = sim.config.get("site_path").rstrip("/")
         if not (path.lower() == site.lower() or path.lower().startswith(site.lower() + "/")):
-            reply = wire.not_found_outside_site()
-            self._send(reply)
-            return reply.status, {}
+            send(wire.not_found_outside_site())
+            return
         subpath = path[len(site):] or "/"
-        extra = {}
         rule = sim.faults.match(self.command, subpath, raw_query)
         if rule is not None:
-            extra = {"fault": rule.kind, "fault_rule": rule.name}
+            extra.update(fault=rule.kind, fault_rule=rule.name)
             if rule.delay_ms:
                 time.sleep(rule.delay_ms / 1000.0)
             if rule.kind == "reset":
-                self._drop()
                 sim.stats.inc("dropped_connections")
-                return None, extra
+                finish(None)
+                self._drop()
+                return
             if rule.kind == "status":
-                reply = status_reply(rule)
-                self._send(reply)
-                return reply.status, extra
+                send(status_reply(rule))
+                return
         req = wire.Request(self.command, path, subpath, query, headers, body, sim.tls,
                            self.client_address)
         reply = sim.route(req)
         if rule is not None and rule.kind == "commit_then_drop":
-            self._drop()
             sim.stats.inc("dropped_connections")
             extra["handled_status"] = reply.status
-            return None, extra
-        self._send(reply, slow_bps=rule.slow_body if rule is not None else None)
-        return reply.status, extra
+            finish(None)
+            self._drop()
+            return
+        send(reply, slow_bps=rule.slow_body if rule is not None else None)
 
 
 def _accepts_gzip(accept_encoding):
