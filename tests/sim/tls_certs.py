@@ -50,6 +50,7 @@ def server_context(paths):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(paths["cert"], paths["key"])
+    ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 
 
