@@ -179,11 +179,13 @@ class Simulator:
         token = self.oauth.access_token(auth[7:].strip())
         return token.grant.id if token is not None else None
 
-    def _limited(self, work):
+    def _limited(self, work, on_decline=None):
         """Run `work` inside the license limits; 429 when the queue declines."""
         try:
             slot = self.limiter.admit()
         except Declined:
+            if on_decline is not None:
+                on_decline()
             return wire.license_limit_exceeded(self.config.get("license_retry_after"))
         try:
             return work()
@@ -208,6 +210,10 @@ class Simulator:
                                                      self.config.get("branch"), grant_id=grant.id)
                         cookies = session_cookies(session, self.config,
                                                   secure_flag(self.config, req.tls))
+                        info = session.describe()
+                        info.update(kind="bearer", scope=" ".join(token.scopes))
+                        info["_new_session"] = session
+                        return info, cookies
                 else:
                     session, _ = self.sessions.for_grant(
                         grant.id, grant.user, grant.tenant, self.config.get("branch"),
@@ -234,6 +240,12 @@ class Simulator:
             if isinstance(auth, Response):
                 return auth
             session, cookies = auth
+        fresh = session.pop("_new_session", None)
+
+        def forget_session():
+            # The request never ran: the session it opened is not kept.
+            if fresh is not None:
+                self.sessions.close(fresh, "declined")
 
         def work():
             try:
@@ -246,7 +258,7 @@ class Simulator:
             if cookies:
                 reply = Response(reply.status, list(reply.headers) + cookies, reply.body)
             return reply
-        return self._limited(work)
+        return self._limited(work, forget_session)
 
     @staticmethod
     def _has_credentials(req):

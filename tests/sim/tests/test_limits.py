@@ -146,6 +146,19 @@ class HttpLimitsTest(SimCase):
         self.assertEqual(r.status, 429)
         hold.join(5)
 
+    def test_declined_request_keeps_no_new_session(self):
+        self.configure(api_user_seats=None, concurrent_requests=1, queue_limit=0)
+        tok = self.password_grant("api api:concurrent_access")["access_token"]
+        hold = threading.Thread(target=self.get, args=("?sleep=0.6",))
+        hold.start()
+        time.sleep(0.15)
+        before = self.stats()["open_sessions"]
+        r = self.data(self.client(), tok)                 # cookie-less: would open a session
+        self.assertEqual(r.status, 429)
+        self.assertIsNone(r.header("Set-Cookie"))
+        self.assertEqual(self.stats()["open_sessions"], before)
+        hold.join(5)
+
     def test_limits_off_by_default(self):
         cfg = self.control("GET", "config").json()
         self.assertIsNone(cfg["requests_per_minute"])
