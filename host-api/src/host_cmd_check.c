@@ -71,7 +71,8 @@ static int print_checks(const char *answer, size_t len)
     fflush(stdout);
 out:
     json_object_put(doc);
-    json_tokener_free(tok);
+    if (tok != NULL)
+        json_tokener_free(tok);
     return count;
 }
 

@@ -316,10 +316,12 @@ static void classify(acu_apierr *e, int oauth, const char *endpoint_version)
     } else if (s == 404) {
         if (endpoint_version != NULL &&
             (contains_ci(e->message, endpoint_version) || contains_ci(e->message, "endpoint") ||
-             contains_ci(e->detail, endpoint_version)))
+             contains_ci(e->detail, endpoint_version))) {
             e->status = CONN_INVALID;
-        else
+            e->version = strdup(endpoint_version);
+        } else {
             e->status = CONN_NOT_FOUND;
+        }
     } else if (s == 408) {
         e->status = CONN_RETRY;
         e->transient = 1;
@@ -345,6 +347,7 @@ static void classify(acu_apierr *e, int oauth, const char *endpoint_version)
         } else if (endpoint_version != NULL && contains_ci(e->message, endpoint_version) &&
                    contains_ci(e->message, "endpoint")) {
             e->status = CONN_INVALID;
+            e->version = strdup(endpoint_version);
         } else {
             e->status = CONN_RETRY;
             e->transient = 1;
@@ -425,7 +428,8 @@ nomem:
     st = CONN_NOMEM;
 done:
     json_object_put(doc);
-    json_tokener_free(tok);
+    if (tok != NULL) /* json-c 0.16 does not accept NULL */
+        json_tokener_free(tok);
     return st;
 }
 
@@ -459,11 +463,11 @@ void acu_apierr_to_conn(const acu_apierr *e, const char *what,
         snprintf(head, sizeof(head), "no answer from Acumatica");
     if (e->login_limit) {
         acu_err_set(err, e->status, "%s: %s", what, ACU_LOGIN_LIMIT_TEXT);
-    } else if (e->status == CONN_INVALID && e->http_status == 404) {
+    } else if (e->version != NULL) {
         acu_err_set(err, e->status,
-                    "%s: %s: the site does not serve this endpoint version - choose another "
-                    "Acumatica Version (endpoint_version)%s%s",
-                    what, head, e->message != NULL ? ": " : "",
+                    "%s: %s: the site does not serve this endpoint version, Default/%s - "
+                    "choose another Acumatica Version (endpoint_version)%s%s",
+                    what, head, e->version, e->message != NULL ? ": " : "",
                     e->message != NULL ? e->message : "");
     } else {
         acu_err_set(err, e->status, "%s: %s%s%s%s%s", what, head,
@@ -498,6 +502,8 @@ void acu_apierr_free(acu_apierr *e)
     free(e->message);
     free(e->detail);
     free(e->type);
+    free(e->version);
+    e->version = NULL;
     e->fields = NULL;
     e->nfields = 0;
     e->message = e->detail = e->type = NULL;

@@ -51,6 +51,8 @@ typedef struct acu_apierr {
                              401, login limit): safe to send again even for
                              a create */
     int html;             /* the body was an HTML page, not the API's JSON */
+    char *version;        /* the endpoint version the site does not serve
+                             (status INVALID), else NULL */
 } acu_apierr;
 
 /* Read an error answer. `endpoint_version` (may be NULL) lets an "unknown

@@ -237,7 +237,7 @@ static int check_tz(const char *value, char *why, size_t whycap)
     if (acu_tz_offset_parse(value, &m) == 0)
         return 0;
     snprintf(why, whycap,
-             "\"%.40s\" is not an offset like -05:00 or +05:30 (from -14:00 to +14:00)",
+             "\"%.40s\" is not an offset like -05:00 or +05:30 (-14:00 to +14:00)",
              value);
     return -1;
 }
@@ -247,8 +247,8 @@ static int check_scope(const char *value, char *why, size_t whycap)
     if (acu_scope_has(value, "api"))
         return 0;
     snprintf(why, whycap,
-             "\"%.100s\" does not include the scope api, without which Acumatica gives "
-             "no access to its REST API", value);
+             "\"%.100s\" lacks the scope api, without which there is no access to the "
+             "REST API", value);
     return -1;
 }
 
@@ -288,12 +288,25 @@ static int check_ca_file(const char *value, char *why, size_t whycap)
 }
 
 /* ------------------------------------------------------------------ */
-/* Problems are collected, then written into err in one go. */
+/* Problems are collected, then written into err in one go, in the order
+ * of the table (a person reads them top to bottom like the form), unknown
+ * keys last. */
+
+#define MAX_PROBLEMS 128
+
+typedef struct problem_line {
+    int order;  /* index of the descriptor; NDESC for unknown keys */
+    char *text;
+} problem_line;
 
 typedef struct problems {
-    acu_buf text; /* lines separated by '\n' */
-    int count;
+    problem_line lines[MAX_PROBLEMS];
+    int count;   /* lines kept */
+    int total;   /* problems found, kept or not */
+    int nomem;
 } problems;
+
+static int desc_index(const desc *d);
 
 static void problem(problems *p, const desc *d, const char *fmt, ...) ACU_PRINTF(3, 4);
 
@@ -303,6 +316,9 @@ static void problem(problems *p, const desc *d, const char *fmt, ...)
     va_list ap;
     int n = 0;
 
+    p->total++;
+    if (p->count >= MAX_PROBLEMS)
+        return;
     if (d != NULL)
         n = snprintf(line, sizeof(line), "%s (%s): ", d->key, d->title);
     if (n < 0 || (size_t)n >= sizeof(line))
@@ -310,10 +326,67 @@ static void problem(problems *p, const desc *d, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
-    if (p->text.len > 0)
-        (void)acu_buf_add(&p->text, "\n", 1);
-    (void)acu_buf_adds(&p->text, line);
+    p->lines[p->count].order = d != NULL ? desc_index(d) : (int)NDESC;
+    p->lines[p->count].text = strdup(line);
+    if (p->lines[p->count].text == NULL) {
+        p->nomem = 1;
+        return;
+    }
     p->count++;
+}
+
+static void problems_free(problems *p)
+{
+    for (int i = 0; i < p->count; i++)
+        free(p->lines[i].text);
+    p->count = 0;
+}
+
+/* Write the problems into err: as many whole lines as fit, then a last line
+ * saying how many more there are; every line also goes to warn (the host
+ * log), so none is lost. */
+static conn_status problems_report(problems *p, void (*warn)(void *, const char *),
+                                   void *user, conn_error *err)
+{
+    char more[96];
+    size_t used = 0, cap = sizeof(err->message);
+    int shown = 0;
+
+    /* Stable insertion sort by table order (the list is short). */
+    for (int i = 1; i < p->count; i++) {
+        problem_line x = p->lines[i];
+        int j = i - 1;
+
+        while (j >= 0 && p->lines[j].order > x.order) {
+            p->lines[j + 1] = p->lines[j];
+            j--;
+        }
+        p->lines[j + 1] = x;
+    }
+    acu_err_set(err, CONN_INVALID, "%s", "");
+    for (int i = 0; i < p->count; i++) {
+        size_t n = strlen(p->lines[i].text) + (used > 0 ? 1 : 0);
+
+        /* Keep room for the "more" line unless this is the last one. */
+        if (used + n + (i + 1 < p->total ? sizeof(more) : 0) >= cap)
+            break;
+        acu_err_append(err, "%s", p->lines[i].text);
+        used += n;
+        shown++;
+    }
+    if (shown < p->total) {
+        snprintf(more, sizeof(more), "(%d more problem%s; every one is in the host log)",
+                 p->total - shown, p->total - shown == 1 ? "" : "s");
+        acu_err_append(err, "%s", more);
+        for (int i = 0; warn != NULL && i < p->count; i++)
+            warn(user, p->lines[i].text);
+    }
+    return CONN_INVALID;
+}
+
+static int desc_index(const desc *d)
+{
+    return (int)(d - table);
 }
 
 static const desc *find_desc(const char *key)
@@ -560,8 +633,7 @@ conn_status acu_settings_parse(json_object *obj, acu_settings *out,
     char why[384];
 
     memset(out, 0, sizeof(*out));
-    acu_buf_init(&p.text, 64 * 1024);
-    p.count = 0;
+    memset(&p, 0, sizeof(p));
     if (!json_object_is_type(obj, json_type_object)) {
         st = acu_err_set(err, CONN_INVALID,
                          "settings: expected one JSON object with the subscription's settings");
@@ -578,7 +650,11 @@ conn_status acu_settings_parse(json_object *obj, acu_settings *out,
     for (size_t i = 0; i < NDESC; i++) {
         const desc *d = &table[i];
 
-        if (is_set(out, d))
+        json_object *given = NULL;
+
+        /* A value that was given but refused is already reported. */
+        if (is_set(out, d) || (json_object_object_get_ex(obj, d->key, &given) &&
+                               !json_object_is_type(given, json_type_null)))
             continue;
         if (d->flags & F_REQUIRED)
             problem(&p, d, "required");
@@ -600,12 +676,10 @@ conn_status acu_settings_parse(json_object *obj, acu_settings *out,
     }
     if (out->time_zone_offset != NULL)
         (void)acu_tz_offset_parse(out->time_zone_offset, &out->time_zone_offset_minutes);
-    if (p.count > 0) {
-        st = acu_err_set(err, CONN_INVALID, "%s", p.text.data);
-        if (strlen(err->message) < p.text.len)
-            acu_err_set(err, CONN_INVALID, "%d problems in the settings (the list is "
-                        "too long for one message; the first ones follow)\n%.900s",
-                        p.count, p.text.data);
+    if (p.nomem)
+        goto nomem;
+    if (p.total > 0) {
+        st = problems_report(&p, warn, user, err);
         goto out;
     }
     if ((grant_bit & ACU_GRANTS_OAUTH) && !acu_scope_has(out->scope, "offline_access") &&
@@ -618,7 +692,7 @@ conn_status acu_settings_parse(json_object *obj, acu_settings *out,
 nomem:
     st = acu_err_set(err, CONN_NOMEM, "settings: out of memory");
 out:
-    acu_buf_free(&p.text);
+    problems_free(&p);
     if (st != CONN_OK)
         acu_settings_free(out);
     return st;

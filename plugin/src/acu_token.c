@@ -130,7 +130,8 @@ out:
     if (st != CONN_OK)
         acu_token_free(out);
     json_object_put(doc);
-    json_tokener_free(tok);
+    if (tok != NULL) /* json-c 0.16 does not accept NULL */
+        json_tokener_free(tok);
     return st;
 }
 
