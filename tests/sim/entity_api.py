@@ -533,8 +533,8 @@ class EntityService:
         if body is None or not body.strip():
             return None, body_empty()
         try:
-            obj = json.loads(body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body,
-                             parse_float=Decimal)
+            obj = json.loads(body.decode("utf-8-sig") if isinstance(body, (bytes, bytearray))
+                             else body, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError) as e:
             return None, json_response(400, {"message": "The request is invalid.",
                                              "modelState": {"entity": [
