@@ -25,7 +25,7 @@ import uuid
 from decimal import Decimal
 
 import writes
-from writes import money, qty, new_id
+from writes import qty, new_id
 
 
 class ActionError(Exception):

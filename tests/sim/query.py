@@ -193,12 +193,10 @@ def _clear_fields(shape):
 
 
 def _prune_unselected(shape, selected):
+    """Drop expanded levels that $select does not mention."""
     for name in list(shape.expand):
         child = shape.expand[name]
         if id(child) not in selected:
             del shape.expand[name]
         else:
-            if child.fields is not None and not child.fields and not child.expand:
-                # Selected only through deeper levels that were pruned: all fields.
-                pass
             _prune_unselected(child, selected)

@@ -42,10 +42,6 @@ _EMPTY = "{}"
 _NOTE_EMPTY = '{"value":""}'
 
 
-def json_str(s):
-    return encode_basestring(s)
-
-
 def offset_minutes(text):
     """Minutes east of UTC for an offset text such as "+03:00" or "-08:00"."""
     text = (text or "+00:00").strip()
@@ -166,25 +162,6 @@ def _make_us_dt(off_min):
             return _EMPTY
         return '{"value":"' + format_us_datetime(v, off_min) + '"}'
     return enc
-
-
-def value_json(v, code, scale=None, off_min=0):
-    """The plain JSON value (not wrapped) of a stored value of type `code`."""
-    if v is None:
-        return "null"
-    if code == "s":
-        return encode_basestring(str(v))
-    if code == "b":
-        return "true" if v else "false"
-    if code in "ihly":
-        return "%d" % int(v)
-    if code == "d":
-        return format_decimal(v, scale)
-    if code == "f":
-        return repr(float(v))
-    if code == "t":
-        return '"' + format_datetime(v, off_min) + '"'
-    return '"%s"' % v
 
 
 def _custom_json(rec, custom_spec):

@@ -157,10 +157,6 @@ def add_error(obj, field, message):
     obj.setdefault("_errors", {})[field] = message
 
 
-def has_errors(obj):
-    return bool(obj.get("_errors"))
-
-
 DAC_NAMES = {
     "Customer": "Customer", "Contact": "Contact", "StockItem": "Stock Item",
     "NonStockItem": "Non-Stock Item", "Warehouse": "Warehouse", "ItemWarehouse": "Item Warehouse",
@@ -187,7 +183,6 @@ class Ctx:
         self.off_min = off_min
         self.new_lines = set()      # ids of lines added by this request
         self.first_error = None     # (definition, is_new) of the first error found
-        self.side_effects = []      # callables run after a successful commit
 
     def error(self, obj, defname, field, message, is_new):
         add_error(obj, field, message)
@@ -362,7 +357,7 @@ def stamp_changed_lines(ctx, rec, old, detail_names, linked_names=()):
 # ---------------------------------------------------------------------------
 # Locating the record of a PUT
 
-def key_values_from_body(ctx, body, for_lookup=True):
+def key_values_from_body(ctx, body):
     """The key tuple given in a body, or None when a key is missing or "<NEW>"."""
     vals = []
     d = ctx.contract.definition(ctx.entity)
