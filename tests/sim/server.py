@@ -16,6 +16,7 @@ Every site request is logged (reqlog.py) and may be hit by a fault rule
 HTTP/1.1 default; a client that sends Accept-Encoding: gzip gets bodies of
 512 bytes or more gzip-compressed.
 """
+import email.utils
 import gzip
 import json
 import socket
@@ -300,6 +301,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        """The Date header follows the simulator's clock (moved by
+        POST /_sim/clock), as a real server's Date follows its own clock:
+        clients derive the server's time from it."""
+        if timestamp is None:
+            timestamp = self.server.sim.clock.now()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def log_request(self, code="-", size="-"):
         pass
