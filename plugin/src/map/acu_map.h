@@ -66,7 +66,7 @@ typedef struct acu_map_options {
      * Zero: only the overrides below make up the set. */
     int create_default_mappings;
     /* The customer's files in order, each either a path to a JSON file or
-     * inline JSON text (first non-space byte '{'). Borrowed for the call. */
+     * inline JSON text (first non-space byte '{' or '['). Borrowed for the call. */
     const char *const *overrides;
     size_t override_count;
     /* The subscription settings object, for setting('...') in expressions

@@ -197,11 +197,13 @@ static void check_filters(ck *c, json_object *obj, const char *ptr,
         return;
     p = acu_map_pointer_join(ptr, key);
     if (!json_object_is_type(arr, json_type_array)) {
+        /* The list itself is unusable: drop it so nothing walks it. */
         problem(c, p, "'%s' must be a list of filters ({\"when\": ..., \"message\": ...})", key);
+        json_object_object_del(obj, key);
         free(p);
         return;
     }
-    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+    for (size_t i = 0; i < acu_arr_len(arr); i++) {
         json_object *f = json_object_array_get_idx(arr, i);
         char *fp = acu_map_pointer_index(p, i);
         size_t before = c->count;
@@ -232,7 +234,7 @@ static void check_transforms(ck *c, json_object *t, const char *ptr)
         problem(c, ptr, "'transforms' must be a list such as [\"trim\", {\"truncate\": 30}]");
         return;
     }
-    for (size_t i = 0; i < json_object_array_length(t); i++) {
+    for (size_t i = 0; i < acu_arr_len(t); i++) {
         json_object *x = json_object_array_get_idx(t, i);
         char *p = acu_map_pointer_index(ptr, i);
         if (json_object_is_type(x, json_type_string)) {
@@ -305,6 +307,10 @@ static size_t check_field(ck *c, json_object *f, const char *ptr, int overlay,
         }
         if (depth >= ACU_MAP_MAX_SCOPES - 2) {
             problem(c, ptr, "child collections nest more than %d levels", ACU_MAP_MAX_SCOPES - 2);
+        } else if (!json_object_is_type(member(f, "fields"), json_type_array)) {
+            p = acu_map_pointer_join(ptr, "fields");
+            problem(c, p, "'fields' must be a list of field mappings");
+            free(p);
         } else {
             size_t before = c->count;
             p = acu_map_pointer_join(ptr, "fields");
@@ -386,11 +392,11 @@ static void check_fields(ck *c, json_object *arr, const char *ptr, int overlay,
         problem(c, ptr, "'fields' must be a list of field mappings");
         return;
     }
-    if (json_object_array_length(arr) > ACU_MAP_MAX_FIELDS) {
+    if (acu_arr_len(arr) > ACU_MAP_MAX_FIELDS) {
         problem(c, ptr, "a mapping has at most %d field mappings", ACU_MAP_MAX_FIELDS);
         return;
     }
-    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+    for (size_t i = 0; i < acu_arr_len(arr); i++) {
         json_object *f = json_object_array_get_idx(arr, i);
         char *p = acu_map_pointer_index(ptr, i);
         if (!json_object_is_type(f, json_type_object))
@@ -536,10 +542,10 @@ size_t acu_map_check_document(json_object *doc, const char *file,
         }
     }
     if ((v = member(doc, "match")) != NULL) {
-        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
+        if (!json_object_is_type(v, json_type_array) || acu_arr_len(v) == 0) {
             problem(&c, "/match", "'match' must be a non-empty list of Acumatica field names");
         } else {
-            for (size_t i = 0; i < json_object_array_length(v); i++) {
+            for (size_t i = 0; i < acu_arr_len(v); i++) {
                 json_object *x = json_object_array_get_idx(v, i);
                 if (!json_object_is_type(x, json_type_string) || json_object_get_string_len(x) == 0) {
                     char *p = acu_map_pointer_index("/match", i);
@@ -552,9 +558,11 @@ size_t acu_map_check_document(json_object *doc, const char *file,
     before = c.count;
     check_filters(&c, doc, "", "skip_filters");
     check_filters(&c, doc, "", "error_filters");
-    if ((v = member(doc, "fields")) != NULL)
+    if ((v = member(doc, "fields")) != NULL && json_object_is_type(v, json_type_array))
         check_fields(&c, v, "/fields", overlay, 0);
     inner += c.count - before;
+    if (v != NULL && !json_object_is_type(v, json_type_array))
+        problem(&c, "/fields", "'fields' must be a list of field mappings");
     *fatal = c.count > inner;
     return c.count;
 }

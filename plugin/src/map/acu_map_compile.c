@@ -126,7 +126,13 @@ static int bind_path(binder *b, acu_expr *e)
     for (unsigned i = 0; i < p->nseg; i++) {
         const acu_path_seg *s = &p->seg[i];
         acu_field_info fi;
-        if (ent == NULL)
+        if (s->index < 0 && b->last.type != ACU_FT_ENTITY && b->last.type != ACU_FT_UNKNOWN) {
+            report(b, e->column, "'%s' cannot be read from a %s (the path goes through a field that has no members)",
+                   s->key, b->last.type == ACU_FT_LIST ? "list; use count()/sum() or a child mapping"
+                                                       : acu_ftype_name(b->last.type));
+            return -1;
+        }
+        if (ent == NULL && (b->last.type == ACU_FT_ENTITY || b->last.type == ACU_FT_UNKNOWN))
             return 0; /* beyond what the catalogue knows */
         if (s->index >= 0) {
             if (b->last.type != ACU_FT_LIST) {
@@ -137,12 +143,8 @@ static int bind_path(binder *b, acu_expr *e)
             b->last.type = ACU_FT_ENTITY;
             continue;
         }
-        if (b->last.type != ACU_FT_ENTITY) {
-            report(b, e->column, "'%s' cannot be read from a %s (the path goes through a field that has no members)",
-                   s->key, b->last.type == ACU_FT_LIST ? "list; use count()/sum() or a child mapping"
-                                                       : acu_ftype_name(b->last.type));
-            return -1;
-        }
+        if (ent == NULL)
+            return 0;
         if (acu_catalog_field(b->set->catalog, ent, s->key, &fi) != 0) {
             const char *best = acu_catalog_suggest(b->set->catalog, ent, s->key);
             if (best)
@@ -351,7 +353,8 @@ static int bind_call(binder *b, acu_expr *e)
         if (bind(b, e->u.args[0]) != 0)
             return -1;
         if (b->acu_side && e->u.args[0]->op == ACU_OP_PATH) {
-            if (b->last.type != ACU_FT_LIST && b->last.type != ACU_FT_UNKNOWN && b->last.entity != NULL) {
+            if (b->last.type != ACU_FT_LIST && b->last.type != ACU_FT_UNKNOWN &&
+                !(b->last.type == ACU_FT_ENTITY && b->last.entity == NULL)) {
                 report(b, e->u.args[0]->column, "%s() needs a list (a detail collection such as Details), but this is a %s",
                        fi->name, acu_ftype_name(b->last.type));
                 return -1;
@@ -462,7 +465,7 @@ static acu_expr *const_node(binder *b, json_object *v)
 static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
                                   const char *ptr)
 {
-    for (size_t i = 0; i < json_object_array_length(tr); i++) {
+    for (size_t i = 0; i < acu_arr_len(tr); i++) {
         json_object *t = json_object_array_get_idx(tr, i);
         json_object *arg = NULL;
         const char *name = NULL;
@@ -498,7 +501,7 @@ static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
         lookup = fn == acu_func_id_lookup();
         if (arg != NULL) {
             if (json_object_is_type(arg, json_type_array)) {
-                for (size_t k = 0; k < json_object_array_length(arg) && nextra < ACU_MAP_MAX_ARGS - 2; k++)
+                for (size_t k = 0; k < acu_arr_len(arg) && nextra < ACU_MAP_MAX_ARGS - 2; k++)
                     extra[nextra++] = const_node(b, json_object_array_get_idx(arg, k));
             } else {
                 extra[nextra++] = const_node(b, arg);
@@ -753,7 +756,7 @@ static int compile_filters(binder *b, json_object *arr, acu_filter **out,
     *n = 0;
     if (!json_object_is_type(arr, json_type_array))
         return 0;
-    cnt = json_object_array_length(arr);
+    cnt = acu_arr_len(arr);
     if (cnt == 0)
         return 0;
     *out = acu_pool_alloc(&b->set->pool, sizeof(acu_filter) * cnt);
@@ -827,7 +830,9 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
         p = acu_map_pointer_join(ptr, "source");
         f->source_text = src;
         se = compile_text(b, src, 2, p);
-        if (se != NULL && b->acu_side && b->last.entity != NULL) {
+        if (se != NULL && b->acu_side &&
+            !(b->last.type == ACU_FT_UNKNOWN ||
+              (b->last.type == ACU_FT_ENTITY && b->last.entity == NULL))) {
             if (b->last.type != ACU_FT_LIST) {
                 report(b, 0, "'%s' is not a detail collection of %s; a child mapping reads a list such as Details",
                        src, b->scopes[b->depth].entity ? b->scopes[b->depth].entity : "the record");
@@ -925,7 +930,7 @@ static int compile_node(binder *b, json_object *fields, json_object *owner,
                         acu_node *node, const char *target_entity,
                         const char *target_prefix)
 {
-    size_t n = json_object_array_length(fields);
+    size_t n = acu_arr_len(fields);
     int rc = 0;
 
     node->entity = b->acu_side ? b->scopes[b->depth].entity : target_entity;
@@ -1039,7 +1044,7 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
     }
     m->last_modified = acu_catalog_last_modified(set->catalog, m->entity);
     if ((v = acu_catalog_keys(set->catalog, m->entity)) != NULL) {
-        m->nkeys = json_object_array_length(v);
+        m->nkeys = acu_arr_len(v);
         m->keys = acu_pool_alloc(&set->pool, sizeof(char *) * (m->nkeys ? m->nkeys : 1));
         if (m->keys == NULL)
             return -1;
@@ -1095,7 +1100,7 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
         rc = -1;
 
     if ((v = member(doc, "match")) != NULL) {
-        size_t n = json_object_array_length(v);
+        size_t n = acu_arr_len(v);
         b.file = origin_file_of(doc, "match", file);
         m->match = acu_pool_alloc(&set->pool, sizeof(char *) * (n ? n : 1));
         if (m->match == NULL)
@@ -1131,4 +1136,65 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
         }
     }
     return rc == 0 && b.errors == 0 ? 0 : -1;
+}
+
+int acu_map_eval_text(acu_mapset *set, const char *text, int template_mode,
+                      json_object *settings, json_object *record,
+                      json_object **result, char *why, size_t cap)
+{
+    binder b;
+    acu_expr *e;
+    acu_expr_error pe;
+    acu_run run;
+    acu_val v;
+    acu_map dummy;
+    int rc = -1;
+
+    *result = NULL;
+    if (cap > 0)
+        why[0] = '\0';
+    memset(&b, 0, sizeof(b));
+    memset(&dummy, 0, sizeof(dummy));
+    dummy.reads_select = json_object_new_object();
+    dummy.reads_expand = json_object_new_object();
+    dummy.reads_custom = json_object_new_object();
+    b.set = set;
+    b.m = &dummy;
+    b.settings = settings;
+    b.diags = acu_map_diags_new();
+    b.file = "(expression)";
+    b.scopes[0].prefix = "";
+    if (b.diags == NULL || !dummy.reads_select || !dummy.reads_expand || !dummy.reads_custom)
+        goto out;
+    b.ptr = "";
+    b.show_column = 1;
+    e = acu_expr_parse(&set->pool, text, strlen(text), template_mode, &pe);
+    if (e == NULL) {
+        snprintf(why, cap, "column %d: %s", pe.column, pe.message);
+        goto out;
+    }
+    if (bind(&b, e) != 0) {
+        const acu_map_diag *g = acu_map_diags_get(b.diags, 0);
+        if (g != NULL)
+            snprintf(why, cap, "column %d: %s", g->column, g->message);
+        goto out;
+    }
+    memset(&run, 0, sizeof(run));
+    acu_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
+    run.set = set;
+    run.scopes[0] = record;
+    v = acu_expr_eval(&run, e);
+    if (v.kind == ACU_V_ERR) {
+        snprintf(why, cap, "%.*s", (int)v.len, v.u.s);
+    } else {
+        *result = acu_v_to_json(&v);
+        rc = 0;
+    }
+    acu_pool_free(&run.pool);
+out:
+    json_object_put(dummy.reads_select);
+    json_object_put(dummy.reads_expand);
+    json_object_put(dummy.reads_custom);
+    acu_map_diags_free(b.diags);
+    return rc;
 }

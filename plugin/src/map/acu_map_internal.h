@@ -115,6 +115,13 @@ typedef struct acu_val {
     json_object *j;
 } acu_val;
 
+/* Length of a JSON array; 0 for anything else (json-c asserts otherwise,
+ * and the loader walks documents before all of their shape is known). */
+static inline size_t acu_arr_len(json_object *a)
+{
+    return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
 static inline acu_val acu_v_null(void)
 {
     acu_val v = {0};
@@ -442,6 +449,15 @@ size_t acu_map_check_document(json_object *doc, const char *file,
 /* Compile one effective mapping document into m (acu_map_compile.c). */
 int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
                     json_object *settings, acu_map_diags *diags);
+
+/* For tests and fuzzing: parse, bind (host side: no catalogue) and
+ * evaluate one expression or template against `record`. 0 and *result (a
+ * new JSON value, NULL for null) on success; -1 with the reason in why
+ * ("column N: ..." for compile problems, the error value's sentence for
+ * run-time ones). Trees are allocated in the set's pool. */
+int acu_map_eval_text(acu_mapset *set, const char *text, int template_mode,
+                      json_object *settings, json_object *record,
+                      json_object **result, char *why, size_t cap);
 
 /* Origin bookkeeping on merged documents: "$origin":{"file","pointer"}. */
 void acu_map_set_origin(json_object *entry, const char *file,

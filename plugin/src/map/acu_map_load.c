@@ -97,14 +97,13 @@ static json_object *parse_text(loader *L, const char *text, size_t len,
     if (jerr == json_tokener_success) {
         while (end < len && isspace((unsigned char)text[end]))
             end++;
-        if (end < len) {
+        if (end < len)
             jerr = json_tokener_error_parse_unexpected;
-            end++;
-        }
     }
     if (jerr != json_tokener_success) {
         int line = 1, col = 1;
-        size_t at = jerr == json_tokener_continue ? len : (end > 0 ? end - 1 : 0);
+        /* json-c's parse end is the offset of the offending byte. */
+        size_t at = jerr == json_tokener_continue ? len : end;
         for (size_t i = 0; i < at && i < len; i++) {
             if (text[i] == '\n') {
                 line++;
@@ -131,10 +130,11 @@ static void strip_list(json_object *arr)
 {
     if (!json_object_is_type(arr, json_type_array))
         return;
-    for (size_t i = json_object_array_length(arr); i-- > 0;) {
+    for (size_t i = acu_arr_len(arr); i-- > 0;) {
         json_object *e = json_object_array_get_idx(arr, i);
         json_object *v;
-        if (json_object_object_get_ex(e, "$invalid", NULL)) {
+        if (!json_object_is_type(e, json_type_object) ||
+            json_object_object_get_ex(e, "$invalid", NULL)) {
             json_object_array_del_idx(arr, i, 1);
             continue;
         }
@@ -162,7 +162,8 @@ static void strip_invalid(json_object *doc)
         const char *drop[64];
         size_t n = 0;
         json_object_object_foreach(v, name, t) {
-            if (json_object_object_get_ex(t, "$invalid", NULL) && n < 64)
+            if ((!json_object_is_type(t, json_type_object) ||
+                 json_object_object_get_ex(t, "$invalid", NULL)) && n < 64)
                 drop[n++] = name;
         }
         for (size_t i = 0; i < n; i++)
@@ -181,7 +182,7 @@ static void annotate_filters(json_object *owner, const char *key,
     if (!json_object_is_type(arr, json_type_array))
         return;
     p = acu_map_pointer_join(base, key);
-    for (size_t i = 0; p && i < json_object_array_length(arr); i++) {
+    for (size_t i = 0; p && i < acu_arr_len(arr); i++) {
         char *fp = acu_map_pointer_index(p, i);
         if (fp)
             acu_map_set_origin(json_object_array_get_idx(arr, i), file, fp);
@@ -194,7 +195,7 @@ static void annotate_fields(json_object *arr, const char *file, const char *base
 {
     if (!json_object_is_type(arr, json_type_array))
         return;
-    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+    for (size_t i = 0; i < acu_arr_len(arr); i++) {
         json_object *f = json_object_array_get_idx(arr, i);
         char *p = acu_map_pointer_index(base, i);
         if (p == NULL)
@@ -233,9 +234,14 @@ static void annotate(json_object *doc, const char *file)
 
 static void merge_lookups(loader *L, json_object *tables, const char *file)
 {
+    if (!json_object_is_type(tables, json_type_object))
+        return;
     json_object_object_foreach(tables, name, t) {
         json_object *cur = member(L->lookups, name);
-        char *p = acu_map_pointer_join("/lookups", name);
+        char *p;
+        if (!json_object_is_type(t, json_type_object))
+            continue;
+        p = acu_map_pointer_join("/lookups", name);
         if (cur == NULL) {
             json_object *copy = NULL;
             if (json_object_deep_copy(t, &copy, NULL) == 0) {
@@ -246,6 +252,8 @@ static void merge_lookups(loader *L, json_object *tables, const char *file)
             json_object_object_foreach(t, k, v) {
                 if (strcmp(k, "rows") == 0) {
                     json_object *rows = member(cur, "rows");
+                    if (!json_object_is_type(v, json_type_object))
+                        continue;
                     if (rows == NULL) {
                         rows = json_object_new_object();
                         json_object_object_add(cur, "rows", rows);
@@ -287,7 +295,7 @@ static int compile_lookups(loader *L)
             lk->no_match = ACU_NOMATCH_DEFAULT;
         else if (nm && strcmp(nm, "null") == 0)
             lk->no_match = ACU_NOMATCH_NULL;
-        if (rows == NULL) {
+        if (!json_object_is_type(rows, json_type_object)) {
             rows = json_object_new_object();
             json_object_object_add(t, "rows", rows);
         }
@@ -326,7 +334,7 @@ const acu_lookup *acu_mapset_find_lookup(const acu_mapset *set, const char *name
 static void collect_targets(json_object *fields, const char *prefix,
                             acu_map_suggest *s, acu_pool *pool)
 {
-    for (size_t i = 0; i < json_object_array_length(fields); i++) {
+    for (size_t i = 0; i < acu_arr_len(fields); i++) {
         json_object *f = json_object_array_get_idx(fields, i);
         const char *t = mstr(f, "target");
         char *full;
@@ -356,12 +364,12 @@ static long find_target(json_object *fields, const char *target,
 {
     *container = fields;
     *rest = target;
-    for (size_t i = 0; i < json_object_array_length(fields); i++) {
+    for (size_t i = 0; i < acu_arr_len(fields); i++) {
         const char *t = mstr(json_object_array_get_idx(fields, i), "target");
         if (t && strcmp(t, target) == 0)
             return (long)i;
     }
-    for (size_t i = 0; i < json_object_array_length(fields); i++) {
+    for (size_t i = 0; i < acu_arr_len(fields); i++) {
         json_object *f = json_object_array_get_idx(fields, i);
         const char *t = mstr(f, "target");
         size_t tl = t ? strlen(t) : 0;
@@ -380,7 +388,7 @@ static void apply_field_ops(loader *L, json_object *base, json_object *ov_fields
         fields = json_object_new_array();
         json_object_object_add(base, "fields", fields);
     }
-    for (size_t i = 0; i < json_object_array_length(ov_fields); i++) {
+    for (size_t i = 0; i < acu_arr_len(ov_fields); i++) {
         json_object *e = json_object_array_get_idx(ov_fields, i);
         const char *target = mstr(e, "target");
         const char *op = mstr(e, "op");
@@ -746,7 +754,7 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
             continue;
         while (isspace((unsigned char)*p))
             p++;
-        if (*p == '{') {
+        if (*p == '{' || *p == '[') {
             snprintf(label, sizeof(label), "mapping_overrides[%zu]", i);
             take_text(&L, o, strlen(o), label, "any",
                       opts->create_default_mappings ? "" : " (Create Default Mappings is false, so only your files count)");

@@ -302,8 +302,10 @@ static const char *tok_desc(parser *p, const tok *t, char *buf, size_t cap)
 {
     switch (t->kind) {
     case T_EOF: return p->in_template ? "the end of the {...} part" : "the end of the expression";
-    case T_NUM: return "a number";
-    case T_STR: return "a string";
+    case T_NUM:
+        snprintf(buf, cap, "the number %.*s", (int)(t->len > 20 ? 20 : t->len), p->text + t->start);
+        return buf;
+    case T_STR: return "a quoted text";
     case T_NAME:
         snprintf(buf, cap, "'%.*s'", (int)(t->len > 40 ? 40 : t->len), p->text + t->start);
         return buf;
@@ -684,7 +686,7 @@ static acu_expr *parse_whole(parser *p)
     if (e == NULL)
         return NULL;
     if (p->cur.kind != T_EOF) {
-        fail(p, p->cur.start, "unexpected %s after a complete expression; is an operator missing?",
+        fail(p, p->cur.start, "expected an operator or the end of the expression, found %s",
              tok_desc(p, &p->cur, d, sizeof(d)));
         return NULL;
     }

@@ -578,7 +578,8 @@ static conn_status map_one(acu_run *run, const acu_map *m, acu_map_result *res,
             goto out;
         }
     }
-    if (r.nerrors == 0) {
+    if (res->message == NULL) {
+        /* Fields run even when the id failed, so every problem shows. */
         out = json_object_new_object();
         if (out == NULL || run_node(run, &r, &m->root, out, w) != 0 || r.nomem) {
             st = acu_map_err(err, CONN_NOMEM, "mapping %s: out of memory", acu_map_name(m));

@@ -13,18 +13,19 @@
 
 int acu_map_parse_tz_offset(const char *text, int *minutes)
 {
-    const char *p = text;
+    const char *p = text, *start;
     int sign = 1, h = 0, m = 0, nd = 0;
 
     if (p == NULL)
         return -1;
     while (isspace((unsigned char)*p))
         p++;
+    start = p;
     if (strncasecmp(p, "UTC", 3) == 0 || strncasecmp(p, "GMT", 3) == 0)
         p += 3;
-    if (*p == 'Z' || *p == 'z')
+    else if (*p == 'Z' || *p == 'z')
         p++;
-    if (*p == '\0' || isspace((unsigned char)*p)) {
+    if (p != start && (*p == '\0' || isspace((unsigned char)*p))) {
         while (isspace((unsigned char)*p))
             p++;
         if (*p != '\0')

@@ -1,0 +1,489 @@
+/* test_map_run.c - running mappings: Acumatica's wire shape both ways,
+ * required fields, maximum length (truncate or fail), defaults, conditions,
+ * type checks, skip and error filters on records and lines, child
+ * collections with parent access, for_each, delete flags, custom fields,
+ * and overlays that add, replace and remove fields. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map_test_util.h"
+
+static acu_mapset *load1(const char *doc)
+{
+    const char *ov[] = {doc, NULL};
+    acu_mapset *set = NULL;
+    acu_map_diags *d = NULL;
+    conn_error err;
+
+    if (mt_load(1, NULL, "{\"time_zone_offset\": \"-05:00\"}", ov, &set, &d, &err) != CONN_OK) {
+        fprintf(stderr, "load failed: %s\n", err.message);
+        mt_print_diags(d);
+    }
+    acu_map_diags_free(d);
+    assert_non_null(set);
+    return set;
+}
+
+static void test_from_host_wire_shape(void **state)
+{
+    static const char doc[] =
+        "{\"name\": \"t\", \"direction\": \"from_host\", \"entity\": \"SalesOrder\", \"record_type\": \"transaction\","
+        " \"id\": \"number\","
+        " \"fields\": ["
+        "  {\"target\": \"OrderType\", \"value\": \"SO\"},"
+        "  {\"target\": \"CustomerOrder\", \"source\": \"number\"},"
+        "  {\"target\": \"OrderTotal\", \"source\": \"total\"},"
+        "  {\"target\": \"Hold\", \"source\": \"hold\"},"
+        "  {\"target\": \"Date\", \"source\": \"date\"},"
+        "  {\"target\": \"ShipToAddress.City\", \"source\": \"city\"},"
+        "  {\"target\": \"ShipToAddressOverride\", \"expr\": \"not is_empty(city)\"},"
+        "  {\"target\": \"custom.Document.UsrChannel\", \"source\": \"channel\", \"type\": \"string\"},"
+        "  {\"target\": \"custom.Document.UsrScore\", \"source\": \"score\", \"type\": \"decimal\"},"
+        "  {\"target\": \"id\", \"source\": \"acumatica_id\"},"
+        "  {\"target\": \"note\", \"template\": \"from {channel}\"},"
+        "  {\"target\": \"Description\", \"source\": \"missing\"},"
+        "  {\"target\": \"Details\", \"source\": \"lines\", \"delete_when\": \"gone\", \"fields\": ["
+        "     {\"target\": \"InventoryID\", \"source\": \"sku\"},"
+        "     {\"target\": \"OrderQty\", \"source\": \"qty\"},"
+        "     {\"target\": \"LineNbr\", \"source\": \"n\"},"
+        "     {\"target\": \"LineDescription\", \"template\": \"{sku} of order {parent.number}\"},"
+        "     {\"target\": \"custom.Transactions.UsrGift\", \"source\": \"gift\", \"type\": \"bool\"}]}"
+        " ]}";
+    acu_mapset *set = load1(doc);
+    acu_map_result r;
+
+    (void)state;
+    assert_int_equal(mt_from_host(acu_mapset_get(set, "t", ACU_MAP_FROM_HOST),
+        "{\"number\": \"W-1\", \"total\": \"12.50\", \"hold\": \"yes\", \"date\": \"2024-03-01\","
+        " \"city\": \"Oslo\", \"channel\": \"web\", \"score\": 3, \"acumatica_id\": \"2f5a0c6e-0000-0000-0000-000000000001\","
+        " \"lines\": [{\"sku\": \"A\", \"qty\": 2, \"n\": 1, \"gift\": true},"
+        "            {\"sku\": \"B\", \"qty\": \"1\", \"n\": 2, \"gone\": true}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_OK);
+    assert_string_equal(r.id, "W-1");
+    mt_assert_json(r.record,
+        "{\"OrderType\": {\"value\": \"SO\"}, \"CustomerOrder\": {\"value\": \"W-1\"},"
+        " \"OrderTotal\": {\"value\": 12.5}, \"Hold\": {\"value\": true},"
+        " \"Date\": {\"value\": \"2024-03-01\"}, \"ShipToAddress\": {\"City\": {\"value\": \"Oslo\"}},"
+        " \"ShipToAddressOverride\": {\"value\": true},"
+        " \"custom\": {\"Document\": {\"UsrChannel\": {\"type\": \"CustomStringField\", \"value\": \"web\"},"
+        "                             \"UsrScore\": {\"type\": \"CustomDecimalField\", \"value\": 3}}},"
+        " \"id\": \"2f5a0c6e-0000-0000-0000-000000000001\", \"note\": {\"value\": \"from web\"},"
+        " \"Details\": ["
+        "  {\"InventoryID\": {\"value\": \"A\"}, \"OrderQty\": {\"value\": 2}, \"LineNbr\": {\"value\": 1},"
+        "   \"LineDescription\": {\"value\": \"A of order W-1\"},"
+        "   \"custom\": {\"Transactions\": {\"UsrGift\": {\"type\": \"CustomBooleanField\", \"value\": true}}}},"
+        "  {\"InventoryID\": {\"value\": \"B\"}, \"OrderQty\": {\"value\": 1}, \"LineNbr\": {\"value\": 2},"
+        "   \"LineDescription\": {\"value\": \"B of order W-1\"}, \"delete\": true}]}");
+    acu_map_result_clear(&r);
+    acu_mapset_free(set);
+}
+
+static void test_field_rules(void **state)
+{
+    static const char doc[] =
+        "{\"name\": \"t\", \"direction\": \"from_host\", \"entity\": \"Customer\", \"record_type\": \"customer\","
+        " \"fields\": ["
+        "  {\"target\": \"CustomerID\", \"source\": \"id\", \"required\": true, \"max_length\": 5},"
+        "  {\"target\": \"CustomerName\", \"source\": \"name\", \"max_length\": 4, \"on_overflow\": \"truncate\"},"
+        "  {\"target\": \"CustomerClass\", \"source\": \"class\", \"default\": \"RETAIL\"},"
+        "  {\"target\": \"Terms\", \"source\": \"terms\", \"keep_null\": true},"
+        "  {\"target\": \"TaxZone\", \"source\": \"zone\", \"when\": \"country == 'US'\"},"
+        "  {\"target\": \"CreditLimit\", \"source\": \"limit\"},"
+        "  {\"target\": \"ApplyOverdueCharges\", \"source\": \"overdue\"},"
+        "  {\"target\": \"LeadTimedays\", \"source\": \"lead\"},"
+        "  {\"target\": \"CreatedDateTime\", \"source\": \"created\"},"
+        "  {\"target\": \"StatementType\", \"source\": \"stmt\"}"
+        " ]}";
+    acu_mapset *set = load1(doc);
+    const acu_map *m = acu_mapset_get(set, "t", ACU_MAP_FROM_HOST);
+    acu_map_result r;
+
+    (void)state;
+    /* all fine: truncation by characters, default, keep_null, when */
+    assert_int_equal(mt_from_host(m, "{\"id\": \"C1\", \"name\": \"\\u00c5sa Berg\", \"country\": \"US\","
+                                     " \"zone\": \"NY\", \"lead\": 7, \"stmt\": 5}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_OK);
+    mt_assert_json(r.record, "{\"CustomerID\": {\"value\": \"C1\"}, \"CustomerName\": {\"value\": \"\\u00c5sa \"},"
+                             " \"CustomerClass\": {\"value\": \"RETAIL\"}, \"Terms\": {\"value\": null},"
+                             " \"TaxZone\": {\"value\": \"NY\"}, \"LeadTimedays\": {\"value\": 7},"
+                             " \"StatementType\": {\"value\": \"5\"}}");
+    acu_map_result_clear(&r);
+    /* when false: the field is left out */
+    assert_int_equal(mt_from_host(m, "{\"id\": \"C1\", \"country\": \"NO\", \"zone\": \"X\"}", &r), CONN_OK);
+    assert_null(json_object_object_get(r.record, "TaxZone"));
+    acu_map_result_clear(&r);
+    /* every field error at once, with pointers */
+    assert_int_equal(mt_from_host(m, "{\"id\": \"TOO-LONG\", \"limit\": \"lots\", \"overdue\": \"maybe\","
+                                     " \"lead\": 2.5, \"created\": \"yesterday\"}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    assert_null(r.record);
+    assert_string_equal(r.message, "5 problems; the first: 'CustomerID' allows at most 5 characters; the value has 8");
+    mt_assert_json(r.errors,
+        "[{\"message\": \"'CustomerID' allows at most 5 characters; the value has 8\","
+        "  \"mapping\": \"mapping_overrides[0] /fields/0\", \"target\": \"/CustomerID\", \"source\": \"/id\"},"
+        " {\"message\": \"'CreditLimit' (decimal): expected a number, got 'lots'\","
+        "  \"mapping\": \"mapping_overrides[0] /fields/5\", \"target\": \"/CreditLimit\", \"source\": \"/limit\"},"
+        " {\"message\": \"'ApplyOverdueCharges' (bool): expected true or false, got a string\","
+        "  \"mapping\": \"mapping_overrides[0] /fields/6\", \"target\": \"/ApplyOverdueCharges\", \"source\": \"/overdue\"},"
+        " {\"message\": \"'LeadTimedays' (short): expected a whole number up to 32767, got 2.5\","
+        "  \"mapping\": \"mapping_overrides[0] /fields/7\", \"target\": \"/LeadTimedays\", \"source\": \"/lead\"},"
+        " {\"message\": \"'CreatedDateTime' (datetime): expected a date or date-time, got 'yesterday'\","
+        "  \"mapping\": \"mapping_overrides[0] /fields/8\", \"target\": \"/CreatedDateTime\", \"source\": \"/created\"}]");
+    acu_map_result_clear(&r);
+    /* required */
+    assert_int_equal(mt_from_host(m, "{\"id\": \"\"}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    assert_string_equal(r.message, "'CustomerID' is required but 'id' is empty");
+    acu_map_result_clear(&r);
+    acu_mapset_free(set);
+}
+
+static void test_filters(void **state)
+{
+    static const char doc[] =
+        "{\"name\": \"t\", \"direction\": \"from_host\", \"entity\": \"SalesOrder\", \"record_type\": \"transaction\","
+        " \"id\": \"number\","
+        " \"skip_filters\": [{\"when\": \"test\", \"message\": \"order {number} is a test order\"}],"
+        " \"error_filters\": [{\"when\": \"count(lines) == 0\", \"message\": \"order {number} has no lines\"},"
+        "                     {\"when\": \"total < 0\"}],"
+        " \"fields\": ["
+        "  {\"target\": \"CustomerOrder\", \"source\": \"number\"},"
+        "  {\"target\": \"Details\", \"source\": \"lines\","
+        "   \"skip_filters\": [{\"when\": \"qty == 0\"}],"
+        "   \"error_filters\": [{\"when\": \"is_empty(sku)\", \"message\": \"line {n} of {parent.number} has no SKU\"}],"
+        "   \"fields\": [{\"target\": \"InventoryID\", \"source\": \"sku\"}, {\"target\": \"OrderQty\", \"source\": \"qty\", \"required\": true}]}"
+        " ]}";
+    acu_mapset *set = load1(doc);
+    const acu_map *m = acu_mapset_get(set, "t", ACU_MAP_FROM_HOST);
+    acu_map_result r;
+
+    (void)state;
+    assert_int_equal(mt_from_host(m, "{\"number\": \"W1\", \"test\": true, \"lines\": []}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_SKIP);
+    assert_string_equal(r.message, "order W1 is a test order");
+    assert_string_equal(r.id, "W1");
+    assert_null(r.record);
+    acu_map_result_clear(&r);
+    assert_int_equal(mt_from_host(m, "{\"number\": \"W2\", \"lines\": []}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    assert_string_equal(r.message, "order W2 has no lines");
+    acu_map_result_clear(&r);
+    /* a filter without a message names where it is written */
+    assert_int_equal(mt_from_host(m, "{\"number\": \"W3\", \"total\": -1, \"lines\": [{}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    assert_string_equal(r.message, "rejected by an error filter at mapping_overrides[0] /error_filters/1");
+    acu_map_result_clear(&r);
+    /* line filters: a skipped line is left out; a line error rejects the record */
+    assert_int_equal(mt_from_host(m, "{\"number\": \"W4\", \"lines\": [{\"sku\": \"A\", \"qty\": 0}, {\"sku\": \"B\", \"qty\": 1}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_OK);
+    mt_assert_json(r.record, "{\"CustomerOrder\": {\"value\": \"W4\"}, \"Details\": [{\"InventoryID\": {\"value\": \"B\"}, \"OrderQty\": {\"value\": 1}}]}");
+    acu_map_result_clear(&r);
+    assert_int_equal(mt_from_host(m, "{\"number\": \"W5\", \"lines\": [{\"sku\": \"A\", \"qty\": 1}, {\"n\": 2, \"qty\": 1}, {\"sku\": \"C\"}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    mt_assert_json(r.errors,
+        "[{\"message\": \"line 2 of W5 has no SKU\", \"mapping\": \"mapping_overrides[0] /fields/1/error_filters/0\","
+        "  \"target\": \"/Details/1\", \"source\": \"/lines/1\"},"
+        " {\"message\": \"'OrderQty' is required but 'qty' is empty\", \"mapping\": \"mapping_overrides[0] /fields/1/fields/1\","
+        "  \"target\": \"/Details/1/OrderQty\", \"source\": \"/lines/2/qty\"}]");
+    acu_map_result_clear(&r);
+    /* a filter that fails is an error, not a silent pass */
+    assert_int_equal(mt_from_host(m, "{\"number\": \"W6\", \"total\": \"abc\", \"lines\": [{}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    assert_non_null(strstr(r.message, "the filter failed: column 7: '<' cannot compare a string with a number"));
+    acu_map_result_clear(&r);
+    acu_mapset_free(set);
+}
+
+static void test_to_host_unwrap_and_for_each(void **state)
+{
+    acu_mapset *set = load1("{\"lookups\": {}}");
+    json_object *out;
+    static const char shipment[] =
+        "{\"id\": \"9f0c\", \"ShipmentNbr\": {\"value\": \"000123\"}, \"ShipVia\": {\"value\": \"UPSGROUND\"},"
+        " \"ShipmentDate\": {\"value\": \"2024-03-04T00:00:00+00:00\"}, \"Status\": {\"value\": \"Confirmed\"},"
+        " \"LastModifiedDateTime\": {\"value\": \"2024-03-04T10:11:12.5+00:00\"},"
+        " \"Orders\": [{\"OrderType\": {\"value\": \"SO\"}, \"OrderNbr\": {\"value\": \"SO0042\"}}],"
+        " \"Packages\": ["
+        "  {\"LineNbr\": {\"value\": 1}, \"TrackingNbr\": {\"value\": \" 1Z999 \"}, \"DeclaredValue\": {\"value\": 100.0},"
+        "   \"Weight\": {\"value\": 2.5}, \"PackageContents\": [{\"InventoryID\": {\"value\": \"AALEGO500 \"},"
+        "   \"Quantity\": {\"value\": 2.0}, \"UOM\": {\"value\": \"EA\"}, \"OrigOrderType\": {\"value\": \"SO\"},"
+        "   \"OrigOrderNbr\": {\"value\": \"SO0042\"}}]},"
+        "  {\"LineNbr\": {\"value\": 2}, \"TrackingNbr\": {}, \"Weight\": {\"value\": 1}}]}";
+
+    (void)state;
+    out = mt_to_host(acu_mapset_get(set, "tracking", ACU_MAP_TO_HOST), shipment);
+    mt_assert_json(out,
+        "[{\"status\": \"ok\", \"id\": \"000123/1Z999\", \"item\": 0, \"record\": {"
+        "   \"tracking_number\": \"1Z999\", \"carrier\": \"ups\", \"ship_via\": \"UPSGROUND\","
+        "   \"ship_date\": \"2024-03-04\", \"shipment_number\": \"000123\", \"package_number\": 1,"
+        "   \"declared_value\": {\"amount\": 100.0}, \"weight\": 2.5, \"status\": \"Confirmed\","
+        "   \"orders\": [{\"order_type\": \"SO\", \"order_number\": \"SO0042\"}],"
+        "   \"lines\": [{\"sku\": \"AALEGO500\", \"quantity\": 2.0, \"uom\": \"EA\", \"order_type\": \"SO\", \"order_number\": \"SO0042\"}],"
+        "   \"updated_at\": \"2024-03-04T10:11:12.5+00:00\"}},"
+        " {\"status\": \"skipped\", \"id\": \"000123/\", \"item\": 1, \"message\": \"a package of shipment 000123 has no tracking number yet\"}]");
+    json_object_put(out);
+    /* An empty detail collection produces nothing. */
+    out = mt_to_host(acu_mapset_get(set, "tracking", ACU_MAP_TO_HOST),
+                     "{\"ShipmentNbr\": {\"value\": \"1\"}, \"Packages\": []}");
+    assert_int_equal(json_object_array_length(out), 0);
+    json_object_put(out);
+    /* inventory: one record per warehouse line, with parent access */
+    out = mt_to_host(acu_mapset_get(set, "inventory", ACU_MAP_TO_HOST),
+        "{\"InventoryID\": {\"value\": \"AACOMPUT01\"}, \"LastModified\": {\"value\": \"2024-01-02T03:04:05+00:00\"},"
+        " \"WarehouseDetails\": [{\"WarehouseID\": {\"value\": \"WHOLESALE\"}, \"QtyOnHand\": {\"value\": 5.0}, \"Status\": {\"value\": \"Active\"}},"
+        "                       {\"WarehouseID\": {\"value\": \"RETAIL\"}, \"QtyOnHand\": {}}]}");
+    mt_assert_json(out,
+        "[{\"status\": \"ok\", \"id\": \"AACOMPUT01@WHOLESALE\", \"item\": 0, \"record\": {\"sku\": \"AACOMPUT01\","
+        "   \"location_id\": \"WHOLESALE\", \"quantity_on_hand\": 5.0, \"status\": \"Active\", \"updated_at\": \"2024-01-02T03:04:05+00:00\"}},"
+        " {\"status\": \"ok\", \"id\": \"AACOMPUT01@RETAIL\", \"item\": 1, \"record\": {\"sku\": \"AACOMPUT01\","
+        "   \"location_id\": \"RETAIL\", \"quantity_on_hand\": 0, \"updated_at\": \"2024-01-02T03:04:05+00:00\"}}]");
+    json_object_put(out);
+    /* a record without an id is rejected, not emitted without one */
+    out = mt_to_host(acu_mapset_get(set, "locations", ACU_MAP_TO_HOST), "{\"Description\": {\"value\": \"x\"}}");
+    assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(out, 0), "status")), "rejected");
+    assert_non_null(strstr(json_object_get_string(json_object_object_get(json_object_array_get_idx(out, 0), "message")),
+                           "2 problems; the first: the record has no id"));
+    json_object_put(out);
+    acu_mapset_free(set);
+}
+
+/* The shipped sales order mapping on a full host order: lines, ship-to
+ * with override flags, payments, taxes, lookups and the business date. */
+static void test_sales_order_from_host(void **state)
+{
+    acu_mapset *set = load1("{\"lookups\": {\"warehouse\": {\"rows\": {\"store-1\": \"RETAIL\"}}}}");
+    acu_map_result r;
+
+    (void)state;
+    assert_int_equal(mt_from_host(acu_mapset_get(set, "sales_orders", ACU_MAP_FROM_HOST),
+        "{\"transaction_number\": \"WEB-1001\", \"customer_id\": \"C000123 \", \"date\": \"2024-03-01T02:30:00Z\","
+        " \"currency\": \"USD\", \"location_id\": \"store-1\","
+        " \"shipping\": {\"carrier\": \"ups\", \"method\": \"UPS_Ground\"},"
+        " \"ship_to\": {\"name\": \"Ann Lee\", \"line1\": \"1 Main St\", \"city\": \"Springfield\", \"region\": \"il\","
+        "              \"postal_code\": \"62701\", \"country\": \"us\"},"
+        " \"lines\": [{\"line_number\": 1, \"sku\": \"AALEGO500\", \"quantity\": 2, \"unit_price\": {\"amount\": 19.99, \"currency\": \"USD\"}},"
+        "           {\"line_number\": 2, \"sku\": \"OLD\", \"quantity\": 1, \"deleted\": true}],"
+        " \"payments\": [{\"method\": \"Visa\", \"amount\": {\"amount\": 39.98}, \"reference\": \"ch_1\", \"date\": \"2024-03-01T02:30:00Z\"}],"
+        " \"taxes\": [{\"tax_id\": \"NYSTATE\", \"rate\": 4, \"taxable_amount\": {\"amount\": 39.98}, \"tax_amount\": {\"amount\": 1.6}}]}",
+        &r), CONN_OK);
+    if (r.status != ACU_MAP_OK)
+        fprintf(stderr, "%s\n", json_object_to_json_string(r.errors));
+    assert_int_equal(r.status, ACU_MAP_OK);
+    mt_assert_json(r.record,
+        "{\"OrderType\": {\"value\": \"SO\"}, \"CustomerID\": {\"value\": \"C000123\"},"
+        " \"CustomerOrder\": {\"value\": \"WEB-1001\"}, \"Date\": {\"value\": \"2024-02-29\"},"
+        " \"Description\": {\"value\": \"Order WEB-1001\"}, \"CurrencyID\": {\"value\": \"USD\"},"
+        " \"ShipVia\": {\"value\": \"UPSGROUND\"},"
+        " \"ShipToContactOverride\": {\"value\": true}, \"ShipToContact\": {\"Attention\": {\"value\": \"Ann Lee\"}},"
+        " \"ShipToAddressOverride\": {\"value\": true},"
+        " \"ShipToAddress\": {\"AddressLine1\": {\"value\": \"1 Main St\"}, \"City\": {\"value\": \"Springfield\"},"
+        "                    \"State\": {\"value\": \"IL\"}, \"PostalCode\": {\"value\": \"62701\"}, \"Country\": {\"value\": \"US\"}},"
+        " \"BillToContactOverride\": {\"value\": false}, \"BillToAddressOverride\": {\"value\": false},"
+        " \"Details\": ["
+        "  {\"LineNbr\": {\"value\": 1}, \"InventoryID\": {\"value\": \"AALEGO500\"}, \"OrderQty\": {\"value\": 2},"
+        "   \"UnitPrice\": {\"value\": 19.99}, \"ManualPrice\": {\"value\": true}, \"WarehouseID\": {\"value\": \"RETAIL\"}},"
+        "  {\"LineNbr\": {\"value\": 2}, \"InventoryID\": {\"value\": \"OLD\"}, \"OrderQty\": {\"value\": 1},"
+        "   \"ManualPrice\": {\"value\": false}, \"WarehouseID\": {\"value\": \"RETAIL\"}, \"delete\": true}],"
+        " \"Payments\": [{\"DocType\": {\"value\": \"Prepayment\"}, \"PaymentMethod\": {\"value\": \"CREDITCARD\"},"
+        "   \"PaymentAmount\": {\"value\": 39.98}, \"PaymentRef\": {\"value\": \"ch_1\"}, \"ApplicationDate\": {\"value\": \"2024-02-29\"}}],"
+        " \"DisableAutomaticTaxCalculation\": {\"value\": true},"
+        " \"TaxDetails\": [{\"TaxID\": {\"value\": \"NYSTATE\"}, \"TaxRate\": {\"value\": 4},"
+        "   \"TaxableAmount\": {\"value\": 39.98}, \"TaxAmount\": {\"value\": 1.6}}]}");
+    acu_map_result_clear(&r);
+    acu_mapset_free(set);
+}
+
+/* Overlays: add, replace and remove single fields by target (also inside
+ * child collections), change filters, add and override lookup rows; the
+ * effective mapping shows where each field came from. */
+static void test_overlays(void **state)
+{
+    static const char overlay[] =
+        "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\","
+        " \"match\": [\"ExternalRef\"],"
+        " \"error_filters\": [{\"when\": \"is_empty(transaction_number)\", \"message\": \"no number\"}],"
+        " \"fields\": ["
+        "  {\"target\": \"CustomerOrder\", \"op\": \"remove\"},"
+        "  {\"target\": \"ExternalRef\", \"op\": \"add\", \"source\": \"transaction_number\", \"max_length\": 40},"
+        "  {\"target\": \"Description\", \"op\": \"replace\", \"template\": \"Web order {transaction_number}\"},"
+        "  {\"target\": \"Details.LineDescription\", \"op\": \"remove\"},"
+        "  {\"target\": \"Details.custom.Transactions.UsrGiftWrap\", \"source\": \"gift_wrap\", \"type\": \"bool\"},"
+        "  {\"target\": \"custom.Document.UsrChannel\", \"value\": \"web\", \"type\": \"string\"}],"
+        " \"lookups\": {\"ship_via\": {\"rows\": {\"ups\": \"UPS-OVERRIDE\", \"drone\": \"DRONE\"}}}}";
+    acu_mapset *set = load1(overlay);
+    const acu_map *m = acu_mapset_get(set, "sales_orders", ACU_MAP_FROM_HOST);
+    acu_map_result r;
+    json_object *shown, *fields, *v;
+    int saw_external = 0, saw_customer_order = 0;
+
+    (void)state;
+    assert_string_equal(acu_map_match(m, 0), "ExternalRef");
+    assert_int_equal(mt_from_host(m,
+        "{\"transaction_number\": \"WEB-7\", \"customer_id\": \"C1\", \"shipping\": {\"carrier\": \"ups\"},"
+        " \"lines\": [{\"sku\": \"A\", \"quantity\": 1, \"description\": \"dropped\", \"gift_wrap\": \"yes\"}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_OK);
+    assert_null(json_object_object_get(r.record, "CustomerOrder"));
+    mt_assert_json(json_object_object_get(r.record, "ExternalRef"), "{\"value\": \"WEB-7\"}");
+    mt_assert_json(json_object_object_get(r.record, "Description"), "{\"value\": \"Web order WEB-7\"}");
+    mt_assert_json(json_object_object_get(r.record, "ShipVia"), "{\"value\": \"UPS-OVERRIDE\"}");
+    mt_assert_json(json_object_object_get(r.record, "custom"),
+                   "{\"Document\": {\"UsrChannel\": {\"type\": \"CustomStringField\", \"value\": \"web\"}}}");
+    v = json_object_array_get_idx(json_object_object_get(r.record, "Details"), 0);
+    assert_null(json_object_object_get(v, "LineDescription"));
+    mt_assert_json(json_object_object_get(v, "custom"),
+                   "{\"Transactions\": {\"UsrGiftWrap\": {\"type\": \"CustomBooleanField\", \"value\": true}}}");
+    acu_map_result_clear(&r);
+    /* the error filters were replaced: no lines is no longer an error */
+    assert_int_equal(mt_from_host(m, "{\"transaction_number\": \"WEB-8\", \"customer_id\": \"C1\", \"lines\": []}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT); /* Details is required */
+    assert_string_equal(r.message, "'Details' is required but the list is empty");
+    acu_map_result_clear(&r);
+    /* show: each field says where it came from */
+    shown = acu_map_to_json(m);
+    fields = json_object_object_get(shown, "fields");
+    for (size_t i = 0; i < json_object_array_length(fields); i++) {
+        json_object *f = json_object_array_get_idx(fields, i);
+        const char *t = json_object_get_string(json_object_object_get(f, "target"));
+        const char *from = json_object_get_string(json_object_object_get(f, "from"));
+        assert_non_null(from);
+        assert_null(json_object_object_get(f, "$origin"));
+        if (strcmp(t, "ExternalRef") == 0) {
+            saw_external = 1;
+            assert_string_equal(from, "mapping_overrides[0] /fields/1");
+        }
+        if (strcmp(t, "Description") == 0)
+            assert_string_equal(from, "mapping_overrides[0] /fields/2");
+        if (strcmp(t, "CustomerID") == 0)
+            assert_string_equal(from, "mappings/22.200.001/sales_orders.from_host.json /fields/1");
+        if (strcmp(t, "CustomerOrder") == 0)
+            saw_customer_order = 1;
+    }
+    assert_true(saw_external);
+    assert_false(saw_customer_order);
+    v = json_object_object_get(json_object_object_get(shown, "engine"), "defined_in");
+    assert_string_equal(json_object_get_string(json_object_object_get(v, "match")), "mapping_overrides[0]");
+    assert_string_equal(json_object_get_string(json_object_object_get(v, "entity")),
+                        "mappings/22.200.001/sales_orders.from_host.json");
+    json_object_put(shown);
+    acu_mapset_free(set);
+}
+
+/* The shipped example overlay: transaction number to ExternalRef. */
+static void test_example_external_ref(void **state)
+{
+    const char *ov[] = {ACU_SOURCE_DIR "/mappings/examples/transaction_number_to_external_ref.json", NULL};
+    acu_mapset *set = NULL;
+    conn_error err;
+    acu_map_result r;
+    const acu_map *m;
+
+    (void)state;
+    assert_int_equal(mt_load(1, NULL, NULL, ov, &set, NULL, &err), CONN_OK);
+    m = acu_mapset_get(set, "sales_orders", ACU_MAP_FROM_HOST);
+    assert_string_equal(acu_map_match(m, 0), "ExternalRef");
+    assert_int_equal(mt_from_host(m, "{\"transaction_number\": \"W9\", \"customer_id\": \"C1\", \"lines\": [{\"sku\": \"A\", \"quantity\": 1}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_OK);
+    mt_assert_json(json_object_object_get(r.record, "ExternalRef"), "{\"value\": \"W9\"}");
+    assert_null(json_object_object_get(r.record, "CustomerOrder"));
+    acu_map_result_clear(&r);
+    acu_mapset_free(set);
+}
+
+/* The mapping tools (the ABI slot's JSON protocol). */
+typedef struct acu_buf_t {
+    char data[1 << 20];
+    size_t len;
+} acu_buf_t;
+
+static int sink(void *user, const char *data, size_t len)
+{
+    acu_buf_t *b = user;
+    if (b->len + len >= sizeof(b->data))
+        return -1;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static void test_tools(void **state)
+{
+    static acu_buf_t out;
+    conn_error err;
+    json_object *ans;
+    static const char validate_bad[] =
+        "{\"op\": \"validate\", \"settings\": {\"mapping_overrides\": [{\"overlay\": true, \"name\": \"sales_orders\","
+        " \"direction\": \"from_host\", \"fields\": [{\"target\": \"Details.OrderQuantity\", \"source\": \"q\"}]}]}}";
+    static const char test_req[] =
+        "{\"op\": \"test\", \"settings\": {}, \"flow\": \"sales_orders\", \"direction\": \"from_host\","
+        " \"records\": [{\"transaction_number\": \"T1\", \"customer_id\": \"C1\", \"lines\": [{\"sku\": \"A\", \"quantity\": 1}]},"
+        "              {\"transaction_number\": \"T2\", \"lines\": [{\"sku\": \"A\", \"quantity\": \"x\"}]}, 5]}";
+
+    (void)state;
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(acu_map_tool(NULL, "{\"op\": \"validate\", \"settings\": {}}", strlen("{\"op\": \"validate\", \"settings\": {}}"), sink, &out, &err), CONN_OK);
+    ans = mt_json(out.data);
+    assert_true(json_object_get_boolean(json_object_object_get(ans, "ok")));
+    assert_int_equal(json_object_array_length(json_object_object_get(ans, "mappings")), 10);
+    json_object_put(ans);
+
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(acu_map_tool(NULL, validate_bad, strlen(validate_bad), sink, &out, &err), CONN_OK);
+    ans = mt_json(out.data);
+    assert_false(json_object_get_boolean(json_object_object_get(ans, "ok")));
+    assert_string_equal(json_object_get_string(json_object_object_get(
+                            json_object_array_get_idx(json_object_object_get(ans, "problems"), 0), "text")),
+                        "mapping_overrides[0] /fields/0/target: unknown field 'OrderQuantity' on SalesOrderDetail; did you mean 'OrderQty'?");
+    json_object_put(ans);
+
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(acu_map_tool(NULL, "{\"op\": \"show\", \"settings\": {}, \"flow\": \"products\"}", strlen("{\"op\": \"show\", \"settings\": {}, \"flow\": \"products\"}"), sink, &out, &err), CONN_OK);
+    ans = mt_json(out.data);
+    assert_int_equal(json_object_array_length(json_object_object_get(ans, "mappings")), 2);
+    json_object_put(ans);
+
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(acu_map_tool(NULL, test_req, strlen(test_req), sink, &out, &err), CONN_OK);
+    ans = mt_json(out.data);
+    {
+        json_object *res = json_object_object_get(ans, "results");
+        assert_int_equal(json_object_array_length(res), 3);
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(res, 0), "status")), "ok");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(res, 1), "status")), "rejected");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(res, 1), "message")),
+                            "2 problems; the first: 'CustomerID' is required but its value is empty");
+        assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(res, 2), "message")),
+                            "the record is not a JSON object");
+    }
+    json_object_put(ans);
+
+    /* wrong requests */
+    assert_int_equal(acu_map_tool(NULL, "{\"op\": \"frob\"}", strlen("{\"op\": \"frob\"}"), sink, &out, &err), CONN_INVALID);
+    assert_string_equal(err.message, "mappings: \"op\" must be validate, show or test");
+    assert_int_equal(acu_map_tool(NULL, "{\"op\": \"validate\"}", strlen("{\"op\": \"validate\"}"), sink, &out, &err), CONN_INVALID);
+    assert_non_null(strstr(err.message, "no settings"));
+    assert_int_equal(acu_map_tool(NULL, "nope", strlen("nope"), sink, &out, &err), CONN_INVALID);
+    {
+        static const char req[] = "{\"op\": \"test\", \"settings\": {}, \"flow\": \"products\", \"direction\": \"to_host\", \"records\": []}";
+        assert_int_equal(acu_map_tool(NULL, req, strlen(req), sink, &out, &err), CONN_INVALID);
+    }
+    assert_string_equal(err.message, "mappings test: several mappings serve this flow; name one with \"name\"");
+    assert_int_equal(acu_map_tool(NULL, "{\"op\": \"show\", \"settings\": {}, \"name\": \"nothing\"}", strlen("{\"op\": \"show\", \"settings\": {}, \"name\": \"nothing\"}"), sink, &out, &err), CONN_NOT_FOUND);
+    assert_int_equal(acu_map_tool(NULL, "{\"op\": \"validate\", \"settings\": {\"time_zone_offset\": \"noon\"}}", strlen("{\"op\": \"validate\", \"settings\": {\"time_zone_offset\": \"noon\"}}"), sink, &out, &err), CONN_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_from_host_wire_shape),
+        cmocka_unit_test(test_field_rules),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_to_host_unwrap_and_for_each),
+        cmocka_unit_test(test_sales_order_from_host),
+        cmocka_unit_test(test_overlays),
+        cmocka_unit_test(test_example_external_ref),
+        cmocka_unit_test(test_tools),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
