@@ -275,6 +275,23 @@ static int contains_ci(const char *hay, const char *needle)
     return 0;
 }
 
+/* Does the answer say the endpoint version is unknown ("The endpoint
+ * Default with the version 21.200.001 is not found in the system.")? An
+ * unknown entity also names the version, but as "the entity X is not found
+ * in the endpoint Default/<v>", so "entity" rules it out. */
+static int names_unknown_version(const acu_apierr *e, const char *v)
+{
+    const char *texts[2] = {e->message, e->detail};
+
+    if (v == NULL)
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (texts[i] != NULL && strstr(texts[i], v) != NULL && contains_ci(texts[i], "version") &&
+            !contains_ci(texts[i], "entity"))
+            return 1;
+    return 0;
+}
+
 static void classify(acu_apierr *e, int oauth, const char *endpoint_version)
 {
     int s = e->http_status;
@@ -314,9 +331,7 @@ static void classify(acu_apierr *e, int oauth, const char *endpoint_version)
     } else if (s == 403) {
         e->status = CONN_AUTH;
     } else if (s == 404) {
-        if (endpoint_version != NULL &&
-            (contains_ci(e->message, endpoint_version) || contains_ci(e->message, "endpoint") ||
-             contains_ci(e->detail, endpoint_version))) {
+        if (names_unknown_version(e, endpoint_version)) {
             e->status = CONN_INVALID;
             e->version = strdup(endpoint_version);
         } else {
@@ -344,8 +359,7 @@ static void classify(acu_apierr *e, int oauth, const char *endpoint_version)
             e->status = CONN_INVALID;
         } else if (contains_ci(e->message, "Optimization cannot be performed")) {
             e->status = CONN_INTERNAL;
-        } else if (endpoint_version != NULL && contains_ci(e->message, endpoint_version) &&
-                   contains_ci(e->message, "endpoint")) {
+        } else if (names_unknown_version(e, endpoint_version)) {
             e->status = CONN_INVALID;
             e->version = strdup(endpoint_version);
         } else {

@@ -552,6 +552,13 @@ static conn_status configure(acu_http *h, acu_req *r, slot *s, conn_error *err)
     SET(CURLOPT_XFERINFODATA, r);
     SET(CURLOPT_NOPROGRESS, 0L);
     SET(CURLOPT_PRIVATE, r);
+    /* libcurl sends a request again by itself, on a new connection, when a
+     * reused keep-alive connection dies before any byte of the answer -
+     * even a POST or PUT whose body was sent and perhaps processed. A
+     * request that must not run twice therefore goes on a fresh
+     * connection, where libcurl never does that. */
+    if (!r->idempotent)
+        SET(CURLOPT_FRESH_CONNECT, 1L);
     if (strcmp(r->method, "GET") != 0) {
         if (strcmp(r->method, "POST") == 0)
             SET(CURLOPT_POST, 1L);

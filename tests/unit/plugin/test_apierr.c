@@ -235,14 +235,23 @@ static void test_unknown_version(void **state)
     conn_error err;
 
     (void)state;
-    parse(404, "application/json", "{\"message\":\"No HTTP resource was found that matches the "
-                                   "request URI for endpoint Default/22.200.001.\"}", &e);
+    parse(404, "application/json",
+          "{\"message\":\"No HTTP resource was found that matches the request URI "
+          "'/AcumaticaERP/entity/Default/22.200.001/Customer'.\",\"messageDetail\":\"The "
+          "endpoint Default with the version 22.200.001 is not found in the system.\"}", &e);
     assert_int_equal(e.status, CONN_INVALID);
     acu_err_clear(&err);
     acu_apierr_to_conn(&e, "GET Customer", -1, &err);
     assert_non_null(strstr(err.message, "does not serve this endpoint version"));
     assert_non_null(strstr(err.message, "endpoint_version"));
     assert_non_null(strstr(err.message, "this endpoint version, Default/22.200.001"));
+    acu_apierr_free(&e);
+    /* An unknown entity names the version too, but is not-found. */
+    parse(404, "application/json",
+          "{\"message\":\"No HTTP resource was found that matches the request URI "
+          "'/AcumaticaERP/entity/Default/22.200.001/Foo'.\",\"messageDetail\":\"The entity "
+          "Foo is not found in the endpoint Default/22.200.001.\"}", &e);
+    assert_int_equal(e.status, CONN_NOT_FOUND);
     acu_apierr_free(&e);
     /* A plain 404 elsewhere is not-found. */
     parse(404, NULL, "{\"message\":\"An action with this name does not exist.\"}", &e);
