@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conn_abi.h"
 #include "host_cli.h"
@@ -22,6 +23,25 @@
 #ifndef HOST_PLUGIN_DIR
 #define HOST_PLUGIN_DIR NULL
 #endif
+
+/* The directory a bare plugin file name is looked up in, unless
+ * CONNECTOR_HOST_PLUGIN_DIR says otherwise: the build's plugins/
+ * (HOST_PLUGIN_DIR) for the executable in the build tree, the installed
+ * plugin directory for any installed copy. cmake/Packaging.cmake defines
+ * HOST_INSTALLED_PLUGIN_DIR and HOST_BUILD_EXE (the build tree's file). */
+static const char *default_plugin_dir(void)
+{
+#if defined(HOST_INSTALLED_PLUGIN_DIR) && defined(HOST_BUILD_EXE)
+    struct stat self, built;
+
+    if (stat("/proc/self/exe", &self) == 0 && stat(HOST_BUILD_EXE, &built) == 0 &&
+        self.st_dev == built.st_dev && self.st_ino == built.st_ino)
+        return HOST_PLUGIN_DIR;
+    return HOST_INSTALLED_PLUGIN_DIR;
+#else
+    return HOST_PLUGIN_DIR;
+#endif
+}
 
 #define HOST_COMMAND(name, summary)                                                    \
     int host_cmd_##name(const host_command *cmd, int argc, char **argv, host_global *g);
@@ -36,6 +56,8 @@ static const host_command commands[] = {
 
 static void print_help(FILE *out)
 {
+    const char *dir = default_plugin_dir();
+
     fprintf(out,
             "Usage: %s [--state FILE] [--subscription NAME] <command> [options]\n"
             "       %s --version | --help\n\n"
@@ -49,7 +71,7 @@ static void print_help(FILE *out)
             "4 authentication needed, 5 transient failure (run again later).\n"
             "Environment: CONNECTOR_HOST_PLUGIN_DIR, the directory searched for a bare\n"
             "plugin file name (default %s).\n",
-            HOST_PROGRAM, HOST_PLUGIN_DIR != NULL ? HOST_PLUGIN_DIR : "none");
+            HOST_PROGRAM, dir != NULL ? dir : "none");
 }
 
 static void print_version(void)
@@ -111,7 +133,7 @@ static int parse_global(int argc, char **argv, host_global *g, int *next)
 
 int main(int argc, char **argv)
 {
-    host_global g = {NULL, NULL, HOST_PLUGIN_DIR};
+    host_global g = {NULL, NULL, default_plugin_dir()};
     const char *env_dir = getenv("CONNECTOR_HOST_PLUGIN_DIR");
     const host_command *cmd = NULL;
     int rc, next = 0;
