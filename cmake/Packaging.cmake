@@ -19,6 +19,11 @@ if(CMAKE_INSTALL_PREFIX_INITIALIZED_TO_DEFAULT)
   set(CMAKE_INSTALL_PREFIX "/usr" CACHE PATH "Install prefix" FORCE)
 endif()
 
+# `install` and cpack install what is built; they do not build the whole
+# project first (`make package` builds, then runs cpack; the package tests
+# must not start a build of their own).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(ACU_PACKAGE_MAINTAINER
   "Seed ff09f057 maintainers <maintainers@users.noreply.r-seed-ff09f057.example>"
   CACHE STRING "Maintainer named in the packages")
