@@ -517,17 +517,16 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
             goto fail;                                                         \
     } while (0)
 
-static conn_status configure(acu_http *h, acu_req *r, slot *s, conn_error *err)
+/* What every request of the instance shares, set once when the handle is
+ * made. The handles are never curl_easy_reset: libcurl 7.88 loses the
+ * pending cookie-file list on a reset (a leak), and everything that varies
+ * per request is set again in configure() anyway. */
+static conn_status setup_handle(acu_http *h, slot *s, conn_error *err)
 {
     CURL *e = s->easy;
-    struct curl_slist *l = NULL;
-    char ct[160];
 
-    curl_easy_reset(e);
-    s->errbuf[0] = '\0';
     SET(CURLOPT_ERRORBUFFER, s->errbuf);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_URL, r->url);
     SET(CURLOPT_PROTOCOLS_STR, h->allow_http ? "http,https" : "https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
     SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -536,7 +535,6 @@ static conn_status configure(acu_http *h, acu_req *r, slot *s, conn_error *err)
     SET(CURLOPT_USERAGENT, h->user_agent);
     SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)ACU_HTTP_CONNECT_TIMEOUT_MS);
-    SET(CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : h->timeout_ms);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_TCP_KEEPIDLE, 60L);
     SET(CURLOPT_TCP_KEEPINTVL, 30L);
@@ -545,25 +543,44 @@ static conn_status configure(acu_http *h, acu_req *r, slot *s, conn_error *err)
     if (h->ca_file != NULL)
         SET(CURLOPT_CAINFO, h->ca_file);
     SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, r);
     SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, r);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-    SET(CURLOPT_XFERINFODATA, r);
     SET(CURLOPT_NOPROGRESS, 0L);
+    return CONN_OK;
+fail:
+    return acu_err_set(err, CONN_INTERNAL, "transport: libcurl refused an option (%s)",
+                       s->errbuf[0] ? s->errbuf : "no detail");
+}
+
+/* What varies per request: every one of these is set on every request, so
+ * nothing of the previous request on this handle remains. */
+static conn_status configure(acu_http *h, acu_req *r, slot *s, conn_error *err)
+{
+    CURL *e = s->easy;
+    struct curl_slist *l = NULL;
+    char ct[160];
+
+    s->errbuf[0] = '\0';
+    SET(CURLOPT_URL, r->url);
+    SET(CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : h->timeout_ms);
+    SET(CURLOPT_WRITEDATA, r);
+    SET(CURLOPT_HEADERDATA, r);
+    SET(CURLOPT_XFERINFODATA, r);
     SET(CURLOPT_PRIVATE, r);
     /* libcurl sends a request again by itself, on a new connection, when a
      * reused keep-alive connection dies before any byte of the answer -
      * even a POST or PUT whose body was sent and perhaps processed. A
      * request that must not run twice therefore goes on a fresh
      * connection, where libcurl never does that. */
-    if (!r->idempotent)
-        SET(CURLOPT_FRESH_CONNECT, 1L);
-    if (strcmp(r->method, "GET") != 0) {
-        if (strcmp(r->method, "POST") == 0)
-            SET(CURLOPT_POST, 1L);
-        else
-            SET(CURLOPT_CUSTOMREQUEST, r->method);
+    SET(CURLOPT_FRESH_CONNECT, r->idempotent ? 0L : 1L);
+    if (strcmp(r->method, "GET") == 0) {
+        /* Forget the last request's body (freed with it), then GET. */
+        SET(CURLOPT_POSTFIELDS, (char *)NULL);
+        SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
+        SET(CURLOPT_HTTPGET, 1L);
+    } else {
+        SET(CURLOPT_POST, 1L);
+        SET(CURLOPT_CUSTOMREQUEST, strcmp(r->method, "POST") == 0 ? NULL : r->method);
         /* A bodiless POST still says Content-Length: 0 (IIS answers 411
          * otherwise). */
         SET(CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
@@ -607,6 +624,11 @@ static slot *free_slot(acu_http *h, conn_error *err)
             s->easy = curl_easy_init();
             if (s->easy == NULL) {
                 acu_err_set(err, CONN_NOMEM, "transport: libcurl could not make a handle");
+                return NULL;
+            }
+            if (setup_handle(h, s, err) != CONN_OK) {
+                curl_easy_cleanup(s->easy);
+                s->easy = NULL;
                 return NULL;
             }
         }
