@@ -641,6 +641,9 @@ void acu_auth_free(acu_auth *a)
     if (a == NULL)
         return;
     if (a->inst->http != NULL) {
+        /* Requests still queued end first: their callbacks (a renewal's
+         * among them) may use this object. */
+        acu_http_cancel(a->inst->http, "cancelled because the instance is ending");
         acu_http_set_authority(a->inst->http, NULL);
         acu_auth_cookie_logout(a);
     }

@@ -1179,6 +1179,15 @@ conn_status acu_http_request(acu_http *h, const acu_req_spec *spec,
     return w.resp->status;
 }
 
+void acu_http_cancel(acu_http *h, const char *why)
+{
+    if (h == NULL || h->all == NULL)
+        return;
+    cancel_all(h, why);
+    (void)deliver(h, NULL, NULL);
+    h->cancelling = 0;
+}
+
 size_t acu_http_pending(const acu_http *h)
 {
     return h->live;

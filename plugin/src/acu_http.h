@@ -174,6 +174,10 @@ conn_status acu_http_request(acu_http *h, const acu_req_spec *spec,
 /* Free a response; accepts NULL. */
 void acu_resp_free(acu_resp *r);
 
+/* End every request now: each callback runs with CANCELLED (from this
+ * call). For the end of an instance, before what the callbacks use goes. */
+void acu_http_cancel(acu_http *h, const char *why);
+
 /* Requests queued, parked or in flight. */
 size_t acu_http_pending(const acu_http *h);
 

@@ -372,6 +372,21 @@ class PasswordAndCookieTests(Base):
         self.assertEqual([r["status"] for r in logins], [204, 204])
         self.assertEqual(self.sim.stats()["open_sessions"], 0)
 
+    def test_concurrent_access_sessions_replayed_and_signed_out(self):
+        # With api:concurrent_access Acumatica keeps sessions by cookies: the
+        # plugin's cookie engine sends them back, so one session serves every
+        # request, and shutdown signs it out.
+        s = self.sim.settings("password", scope="api offline_access api:concurrent_access")
+        res = self.h.run(s, '{"step":"login"}', '{"step":"probe","requests":1}',
+                         '{"step":"probe","requests":6}')
+        self.assertEqual([r["status"] for r in res], ["OK", "OK", "OK"], res)
+        stats = self.sim.stats()
+        self.assertEqual(stats["sessions_opened"], 1)
+        self.assertEqual(stats["open_sessions"], 0)
+        self.assertEqual(stats["sessions_closed_by"].get("logout"), 1)
+        self.assertIn("signed out of the Acumatica session", self.h.last_log)
+        self.h.export(s)
+
     def test_cookie_wrong_password(self):
         s = self.sim.settings("cookie", password="nope-nope")
         cfg = write_config(self.out, s, "badcookie.json")
