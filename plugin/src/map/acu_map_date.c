@@ -260,7 +260,7 @@ int acu_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap)
 {
     int64_t y;
     int mo, day, h, mi, s, wd, yd, n;
-    char frac[8] = "";
+    char frac[16] = "";
     char zonebuf[16];
 
     local_fields(d, &y, &mo, &day, &h, &mi, &s, &wd, &yd);

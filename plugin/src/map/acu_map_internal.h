@@ -87,7 +87,8 @@ char *acu_pool_strdup(acu_pool *p, const char *s);
 int acu_map_diags_add(acu_map_diags *d, const char *file, const char *pointer,
                       int column, const char *fmt, ...) ACU_MAP_PRINTF(5, 6);
 int acu_map_diags_addv(acu_map_diags *d, const char *file, const char *pointer,
-                       int column, const char *fmt, va_list ap);
+                       int column, const char *fmt, va_list ap)
+    ACU_MAP_PRINTF(5, 0);
 /* Number of problems dropped after ACU_MAP_MAX_DIAGS. */
 size_t acu_map_diags_dropped(const acu_map_diags *d);
 

@@ -140,7 +140,9 @@ conn_status acu_map_options_from_settings(json_object *settings,
         json_object *o = json_object_array_get_idx(v, i);
         if (json_object_is_type(o, json_type_string)) {
             json_object_array_add(store, json_object_get(o));
-        } else if (json_object_is_type(o, json_type_object)) {
+        } else if (json_object_is_type(o, json_type_object) ||
+                   json_object_is_type(o, json_type_array)) {
+            /* inline JSON; an array is refused by the loader with its reason */
             const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
             json_object_array_add(store, json_object_new_string(t));
         } else {
