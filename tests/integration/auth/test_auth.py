@@ -248,21 +248,27 @@ class RotationTests(Base):
         s = self.sim.settings("password")
         self.login(s)
         first = self.last_id()
-        barrier = self.out.path("barrier")
+        go = self.out.path("go")
+        ready = [self.out.path("ready-a"), self.out.path("ready-b")]
         # Both token requests are in flight together.
         self.sim.faults([{"method": "POST", "path": "/identity/connect/token$",
                           "delay_ms": 400}])
-        steps = ["@wait-file:" + barrier, '{"step":"probe","requests":3}']
-        a = self.h.start(s, steps, clock_offset_ms=HOUR_MS)
-        b = self.h.start(s, steps, clock_offset_ms=HOUR_MS)
-        time.sleep(0.3)
-        open(barrier, "w").close()
+        a = self.h.start(s, ["@touch:" + ready[0], "@wait-file:" + go,
+                             '{"step":"probe","requests":3}'], clock_offset_ms=HOUR_MS)
+        b = self.h.start(s, ["@touch:" + ready[1], "@wait-file:" + go,
+                             '{"step":"probe","requests":3}'], clock_offset_ms=HOUR_MS)
+        # A barrier: both processes are loaded and initialised before either
+        # goes on.
+        deadline = time.time() + 30
+        while not all(os.path.exists(p) for p in ready) and time.time() < deadline:
+            time.sleep(0.01)
+        open(go, "w").close()
         ra = self.h.finish(a)
         log_a = self.h.last_log
         rb = self.h.finish(b)
         log_b = self.h.last_log
-        self.assertEqual(self.step(ra, 2)["status"], "OK", ra)
-        self.assertEqual(self.step(rb, 2)["status"], "OK", rb)
+        self.assertEqual(self.step(ra, 3)["status"], "OK", ra)
+        self.assertEqual(self.step(rb, 3)["status"], "OK", rb)
         race = [t["status"] for t in self.token_requests(first)]
         self.assertEqual(sorted(race), [200, 400])
         # The loser used the winner's tokens.
