@@ -99,6 +99,14 @@ static const char *source_pointer(const where *w, const acu_field *f,
     const acu_expr *e = f->value;
     size_t o;
 
+    /* A transform chain (trim(upper(x))) still reads one field: look
+     * through calls to the value they were applied to. */
+    while (e != NULL && e->op == ACU_OP_CALL && e->nargs > 0) {
+        if (e->fn == acu_func_id_lookup() && e->nargs > 1)
+            e = e->u.args[1];
+        else
+            e = e->u.args[0];
+    }
     if (e == NULL || e->op != ACU_OP_PATH || e->u.path->up != 0)
         return NULL;
     o = (size_t)snprintf(buf, cap, "%s", w->src);
