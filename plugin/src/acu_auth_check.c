@@ -239,7 +239,7 @@ conn_status acu_auth_step_check(conn_instance *inst, json_object *req, json_obje
     acu_err_clear(&e);
     st = get(inst, url, "GET /entity", 0, &resp, &e);
     if (resp == NULL || resp->http_status == 0) {
-        int tls = st == CONN_INVALID && strstr(e.message, "TLS certificate") != NULL;
+        int tls = strcmp(e.detail_type, ACU_DETAIL_TLS) == 0;
 
         if (tls) {
             add_check(&c, "url_reachable", 1, CONN_OK, "the site at %s answered", s->api_url);

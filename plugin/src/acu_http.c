@@ -343,7 +343,7 @@ static int deliver(acu_http *h, int (*until)(void *), void *user)
         req_free(r);
         if (resp == NULL) {
             /* Out of memory building the response: the callback still runs,
-             * with a minimal static-free answer it can read. */
+             * with the smallest answer that can be made. */
             resp = calloc(1, sizeof(*resp));
             if (resp == NULL)
                 continue; /* nothing more can be done without memory */
@@ -804,6 +804,7 @@ static void transport_failed(acu_http *h, acu_req *r, CURLcode rc, const char *e
                              "verified (%s) - when the site uses a private certificate "
                              "authority, set ca_file (CA File) to its PEM file",
                              r->what, detail);
+            snprintf(e.detail_type, sizeof(e.detail_type), "%s", ACU_DETAIL_TLS);
             transient = 0;
             sent = 0;
             break;

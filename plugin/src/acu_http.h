@@ -39,6 +39,9 @@
 #include "acu_throttle.h"
 #include "conn_abi.h"
 
+/* conn_error.detail_type of a failed certificate check (no HTTP answer). */
+#define ACU_DETAIL_TLS "tls_verification"
+
 /* Largest response body accepted (the same as the JSON parser's limit). */
 #define ACU_HTTP_MAX_BODY (64u * 1024u * 1024u)
 /* Time to set up a connection (TCP and TLS). */

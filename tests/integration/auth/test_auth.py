@@ -302,6 +302,18 @@ class RotationTests(Base):
         self.assertIn("absolute lifetime", stdout)
         self.assertIn("connector-host authorize", stdout)
 
+    def test_password_grant_starts_a_new_chain_after_invalid_grant(self):
+        # The refresh is refused; the password grant can sign in again by
+        # itself (a request submitted from the refresh's completion).
+        s = self.sim.settings("password")
+        self.login(s)
+        self.sim.post("/_sim/expire", {"refresh_tokens": True})
+        res = self.h.run(s, '{"step":"probe","requests":2}', clock_offset_ms=HOUR_MS)
+        self.assertEqual(res[0]["status"], "OK", res)
+        self.assertIn("signing in with the password again", self.h.last_log)
+        self.assertEqual([t["status"] for t in self.token_requests()], [200, 400, 200])
+        self.h.export(s)
+
     def test_401_mid_run_one_refresh(self):
         s = self.sim.settings("password", concurrent_connections=5)
         self.login(s)
