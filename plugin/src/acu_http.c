@@ -700,6 +700,7 @@ static void enqueue(acu_http *h, acu_req *r, int front, int64_t now)
         /* Insert at the head; the throttle wait counts from now (time
          * parked for credentials is not the throttle's). */
         r->w.enqueued_ms = now;
+        r->w.refusals = h->throttle.refusals;
         r->w.next = h->throttle.head;
         r->w.queued = 1;
         h->throttle.head = &r->w;

@@ -39,6 +39,7 @@ void acu_throttle_enqueue(acu_throttle *t, acu_throttle_waiter *w, int64_t now)
 {
     w->next = NULL;
     w->enqueued_ms = now;
+    w->refusals = t->refusals;
     w->queued = 1;
     if (t->tail != NULL)
         t->tail->next = w;
@@ -117,13 +118,16 @@ acu_throttle_waiter *acu_throttle_admit(acu_throttle *t, int64_t now,
     if (w == NULL)
         return NULL;
     recover(t, now);
-    if (t->inflight >= t->max_inflight)
+    if (t->inflight >= t->max_inflight) {
+        t->refusals++;
         return NULL;
+    }
     if (t->ring_count >= t->eff_limit) {
         int64_t allowed = recent_start(t, t->eff_limit) + t->window_ms + t->margin_ms;
 
         if (allowed > now) {
             *wait_ms = allowed - now;
+            t->refusals++;
             return NULL;
         }
     }
@@ -142,7 +146,10 @@ acu_throttle_waiter *acu_throttle_admit(acu_throttle *t, int64_t now,
     }
     t->inflight++;
     t->starts++;
-    if (now > w->enqueued_ms) {
+    /* Time spent queued counts as throttle wait only when a limit held it
+     * back (an admission was refused since it queued), not for the moment
+     * between queueing and the next turn of the loop. */
+    if (t->refusals != w->refusals && now > w->enqueued_ms) {
         t->waited++;
         t->wait_ms += now - w->enqueued_ms;
     }

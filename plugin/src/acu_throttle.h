@@ -37,6 +37,7 @@
 typedef struct acu_throttle_waiter {
     struct acu_throttle_waiter *next;
     int64_t enqueued_ms; /* when it joined the queue */
+    uint64_t refusals;   /* the throttle's refusal count when it joined */
     int queued;          /* nonzero while in the queue */
 } acu_throttle_waiter;
 
@@ -50,13 +51,14 @@ typedef struct acu_throttle {
     int ring_head;      /* index of the oldest entry */
     int ring_count;     /* entries in use */
     acu_throttle_waiter *head, *tail; /* FIFO of waiters */
+    uint64_t refusals;     /* admissions refused so far (a limit held) */
     int eff_limit;         /* the effective limit after 429s */
     int64_t last_cut_ms;   /* when the limit was last halved; INT64_MIN never */
     int64_t last_grow_ms;  /* when the limit last grew */
     /* Counters, for the per-call report (the caller resets them). */
     uint64_t starts;       /* requests started */
-    uint64_t waited;       /* requests that had to wait */
-    int64_t wait_ms;       /* total time requests waited */
+    uint64_t waited;       /* requests that waited because a limit held */
+    int64_t wait_ms;       /* total time those requests waited */
     uint64_t cuts;         /* times the limit was halved */
 } acu_throttle;
 
