@@ -14,6 +14,7 @@
 #include "acu_error.h"
 #include "acu_gitrev.h"
 #include "acu_instance.h"
+#include "acu_map_slot.h"
 
 #ifndef ACU_PLUGIN_VERSION
 #error "ACU_PLUGIN_VERSION must be defined by the build"
@@ -114,6 +115,7 @@ static const conn_plugin_api plugin_api = {
     .push = plugin_push,
     .shutdown = plugin_shutdown,
     .can_unload = plugin_can_unload,
+    .mappings = acu_map_plugin_mappings,
 };
 
 __attribute__((visibility("default"))) conn_status

@@ -7,13 +7,13 @@
 
 #include "acu_map_internal.h"
 
-struct acu_catalog {
+struct acu_map_catalog {
     json_object *entities; /* borrowed from the document */
 };
 
-acu_catalog *acu_catalog_new(json_object *doc)
+acu_map_catalog *acu_map_catalog_new(json_object *doc)
 {
-    acu_catalog *c;
+    acu_map_catalog *c;
     json_object *ents;
 
     if (!json_object_object_get_ex(doc, "entities", &ents) ||
@@ -26,12 +26,12 @@ acu_catalog *acu_catalog_new(json_object *doc)
     return c;
 }
 
-void acu_catalog_free(acu_catalog *c)
+void acu_map_catalog_free(acu_map_catalog *c)
 {
     free(c);
 }
 
-static json_object *entity(const acu_catalog *c, const char *name)
+static json_object *entity(const acu_map_catalog *c, const char *name)
 {
     json_object *e;
 
@@ -41,7 +41,7 @@ static json_object *entity(const acu_catalog *c, const char *name)
     return e;
 }
 
-static json_object *fields_of(const acu_catalog *c, const char *name)
+static json_object *fields_of(const acu_map_catalog *c, const char *name)
 {
     json_object *e = entity(c, name), *f;
 
@@ -50,12 +50,12 @@ static json_object *fields_of(const acu_catalog *c, const char *name)
     return f;
 }
 
-int acu_catalog_has_entity(const acu_catalog *c, const char *name)
+int acu_map_catalog_has_entity(const acu_map_catalog *c, const char *name)
 {
     return entity(c, name) != NULL;
 }
 
-int acu_catalog_is_top_level(const acu_catalog *c, const char *name)
+int acu_map_catalog_is_top_level(const acu_map_catalog *c, const char *name)
 {
     json_object *e = entity(c, name), *t;
 
@@ -81,7 +81,7 @@ static acu_ftype scalar(const char *t)
     return ACU_FT_UNKNOWN;
 }
 
-const char *acu_ftype_name(acu_ftype t)
+const char *acu_map_ftype_name(acu_ftype t)
 {
     switch (t) {
     case ACU_FT_STRING: return "string";
@@ -100,7 +100,7 @@ const char *acu_ftype_name(acu_ftype t)
     }
 }
 
-int acu_catalog_field(const acu_catalog *c, const char *ent, const char *field,
+int acu_map_catalog_field(const acu_map_catalog *c, const char *ent, const char *field,
                       acu_field_info *info)
 {
     json_object *f = fields_of(c, ent), *t;
@@ -150,7 +150,7 @@ int acu_catalog_field(const acu_catalog *c, const char *ent, const char *field,
     return 0;
 }
 
-const char *acu_catalog_suggest(const acu_catalog *c, const char *ent,
+const char *acu_map_catalog_suggest(const acu_map_catalog *c, const char *ent,
                                 const char *name)
 {
     acu_map_suggest s;
@@ -166,7 +166,7 @@ const char *acu_catalog_suggest(const acu_catalog *c, const char *ent,
     return acu_map_suggest_best(&s);
 }
 
-const char *acu_catalog_last_modified(const acu_catalog *c, const char *ent)
+const char *acu_map_catalog_last_modified(const acu_map_catalog *c, const char *ent)
 {
     json_object *e = entity(c, ent), *lm;
 
@@ -175,7 +175,7 @@ const char *acu_catalog_last_modified(const acu_catalog *c, const char *ent)
     return json_object_get_string(lm);
 }
 
-json_object *acu_catalog_keys(const acu_catalog *c, const char *ent)
+json_object *acu_map_catalog_keys(const acu_map_catalog *c, const char *ent)
 {
     json_object *e = entity(c, ent), *k;
 

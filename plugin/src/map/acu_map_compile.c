@@ -129,7 +129,7 @@ static int bind_path(binder *b, acu_expr *e)
         if (s->index < 0 && b->last.type != ACU_FT_ENTITY && b->last.type != ACU_FT_UNKNOWN) {
             report(b, e->column, "'%s' cannot be read from a %s (the path goes through a field that has no members)",
                    s->key, b->last.type == ACU_FT_LIST ? "list; use count()/sum() or a child mapping"
-                                                       : acu_ftype_name(b->last.type));
+                                                       : acu_map_ftype_name(b->last.type));
             return -1;
         }
         if (ent == NULL && (b->last.type == ACU_FT_ENTITY || b->last.type == ACU_FT_UNKNOWN))
@@ -145,8 +145,8 @@ static int bind_path(binder *b, acu_expr *e)
         }
         if (ent == NULL)
             return 0;
-        if (acu_catalog_field(b->set->catalog, ent, s->key, &fi) != 0) {
-            const char *best = acu_catalog_suggest(b->set->catalog, ent, s->key);
+        if (acu_map_catalog_field(b->set->catalog, ent, s->key, &fi) != 0) {
+            const char *best = acu_map_catalog_suggest(b->set->catalog, ent, s->key);
             if (best)
                 report(b, e->column, "unknown field '%s' on %s; did you mean '%s'?", s->key, ent, best);
             else
@@ -180,27 +180,27 @@ static int fold(binder *b, acu_expr *e)
     int rc = 0;
 
     memset(&run, 0, sizeof(run));
-    acu_pool_init(&run.pool, 1u << 20);
+    acu_map_pool_init(&run.pool, 1u << 20);
     run.set = b->set;
-    v = acu_expr_eval(&run, e);
+    v = acu_map_expr_eval(&run, e);
     if (v.kind == ACU_V_ERR) {
         report(b, e->column, "this always fails: %.*s", (int)v.len, v.u.s);
         rc = -1;
     } else if (v.kind == ACU_V_STR) {
-        char *s = acu_pool_strndup(&b->set->pool, v.u.s, v.len);
+        char *s = acu_map_pool_strndup(&b->set->pool, v.u.s, v.len);
         if (s == NULL) {
             report(b, e->column, "out of memory");
             rc = -1;
         } else {
             e->op = ACU_OP_CONST;
-            e->u.k = acu_v_str(s, v.len);
+            e->u.k = acu_map_v_str(s, v.len);
         }
     } else if (v.kind != ACU_V_JSON) {
         v.j = NULL;
         e->op = ACU_OP_CONST;
         e->u.k = v;
     }
-    acu_pool_free(&run.pool);
+    acu_map_pool_free(&run.pool);
     return rc;
 }
 
@@ -260,22 +260,22 @@ static int bind_setting(binder *b, acu_expr *e)
     memset(&e->u, 0, sizeof(e->u));
     e->op = ACU_OP_CONST;
     if (val == NULL || json_object_is_type(val, json_type_null)) {
-        e->u.k = acu_v_null();
+        e->u.k = acu_map_v_null();
     } else if (json_object_is_type(val, json_type_string)) {
-        char *s = acu_pool_strndup(&b->set->pool, json_object_get_string(val),
+        char *s = acu_map_pool_strndup(&b->set->pool, json_object_get_string(val),
                                    (size_t)json_object_get_string_len(val));
         if (s == NULL)
             return -1;
-        e->u.k = acu_v_str(s, (size_t)json_object_get_string_len(val));
+        e->u.k = acu_map_v_str(s, (size_t)json_object_get_string_len(val));
     } else if (json_object_is_type(val, json_type_object) ||
                json_object_is_type(val, json_type_array)) {
         json_object *copy = NULL;
         if (json_object_deep_copy(val, &copy, NULL) != 0)
             return -1;
         json_object_array_add(b->set->keep, copy);
-        e->u.k = acu_v_from_json(copy);
+        e->u.k = acu_map_v_from_json(copy);
     } else {
-        e->u.k = acu_v_from_json(val);
+        e->u.k = acu_map_v_from_json(val);
         e->u.k.j = NULL;
     }
     return 0;
@@ -283,7 +283,7 @@ static int bind_setting(binder *b, acu_expr *e)
 
 static int bind_call(binder *b, acu_expr *e)
 {
-    const acu_func_info *fi;
+    const acu_map_func_info *fi;
     int all_const = 1, rc = 0;
 
     if (e->fn == 255) {
@@ -291,8 +291,8 @@ static int bind_call(binder *b, acu_expr *e)
         const char *name = np->seg[0].key ? np->seg[0].key : "?";
         acu_map_suggest s;
         acu_map_suggest_init(&s, name);
-        for (size_t i = 0; i < acu_func_count(); i++)
-            acu_map_suggest_add(&s, acu_func_get((int)i)->name);
+        for (size_t i = 0; i < acu_map_func_count(); i++)
+            acu_map_suggest_add(&s, acu_map_func_get((int)i)->name);
         if (acu_map_suggest_best(&s))
             report(b, e->column, "unknown function '%s'; did you mean '%s'?", name,
                    acu_map_suggest_best(&s));
@@ -300,7 +300,7 @@ static int bind_call(binder *b, acu_expr *e)
             report(b, e->column, "unknown function '%s'", name);
         return -1;
     }
-    fi = acu_func_get(e->fn);
+    fi = acu_map_func_get(e->fn);
     if (e->nargs < fi->min_args || (fi->max_args != 255 && e->nargs > fi->max_args)) {
         if (fi->min_args == fi->max_args)
             report(b, e->column, "%s() takes %d argument%s, not %d", fi->name, fi->min_args,
@@ -317,15 +317,15 @@ static int bind_call(binder *b, acu_expr *e)
         acu_expr *lit = e->u.args[fi->literal_arg - 1];
         if (lit->op != ACU_OP_CONST || lit->u.k.kind != ACU_V_STR) {
             report(b, lit->column, "the %s name in %s() must be written as quoted text, e.g. %s",
-                   e->fn == acu_func_id_lookup() ? "table" : "setting", fi->name,
-                   e->fn == acu_func_id_lookup() ? "lookup('ship_via', carrier)"
+                   e->fn == acu_map_func_id_lookup() ? "table" : "setting", fi->name,
+                   e->fn == acu_map_func_id_lookup() ? "lookup('ship_via', carrier)"
                                                  : "setting('time_zone_offset')");
             return -1;
         }
     }
-    if (e->fn == acu_func_id_setting())
+    if (e->fn == acu_map_func_id_setting())
         return bind_setting(b, e);
-    if (e->fn == acu_func_id_lookup()) {
+    if (e->fn == acu_map_func_id_lookup()) {
         const char *name = e->u.args[0]->u.k.u.s;
         const acu_lookup *t = acu_mapset_find_lookup(b->set, name);
         if (t == NULL) {
@@ -356,13 +356,13 @@ static int bind_call(binder *b, acu_expr *e)
             if (b->last.type != ACU_FT_LIST && b->last.type != ACU_FT_UNKNOWN &&
                 !(b->last.type == ACU_FT_ENTITY && b->last.entity == NULL)) {
                 report(b, e->u.args[0]->column, "%s() needs a list (a detail collection such as Details), but this is a %s",
-                       fi->name, acu_ftype_name(b->last.type));
+                       fi->name, acu_map_ftype_name(b->last.type));
                 return -1;
             }
             if (b->last.type == ACU_FT_LIST) {
                 snprintf(prefix, sizeof(prefix), "%s/", b->last.sel);
                 inner.entity = b->last.entity;
-                inner.prefix = acu_pool_strdup(&b->set->pool, prefix);
+                inner.prefix = acu_map_pool_strdup(&b->set->pool, prefix);
             }
         }
         if (e->nargs > 1) {
@@ -423,7 +423,7 @@ static acu_expr *compile_text(binder *b, const char *text, int kind,
 
     b->ptr = ptr;
     b->show_column = kind != 2;
-    e = acu_expr_parse(&b->set->pool, text, strlen(text), kind == 1, &pe);
+    e = acu_map_expr_parse(&b->set->pool, text, strlen(text), kind == 1, &pe);
     if (e == NULL) {
         report(b, pe.column, "%s", pe.message);
         return NULL;
@@ -439,20 +439,20 @@ static acu_expr *compile_text(binder *b, const char *text, int kind,
 
 static acu_expr *const_node(binder *b, json_object *v)
 {
-    acu_expr *e = acu_pool_alloc(&b->set->pool, sizeof(*e));
+    acu_expr *e = acu_map_pool_alloc(&b->set->pool, sizeof(*e));
 
     if (e == NULL)
         return NULL;
     memset(e, 0, sizeof(*e));
     e->op = ACU_OP_CONST;
     if (json_object_is_type(v, json_type_string)) {
-        char *s = acu_pool_strndup(&b->set->pool, json_object_get_string(v),
+        char *s = acu_map_pool_strndup(&b->set->pool, json_object_get_string(v),
                                    (size_t)json_object_get_string_len(v));
         if (s == NULL)
             return NULL;
-        e->u.k = acu_v_str(s, (size_t)json_object_get_string_len(v));
+        e->u.k = acu_map_v_str(s, (size_t)json_object_get_string_len(v));
     } else {
-        e->u.k = acu_v_from_json(v); /* the document stays alive in the map */
+        e->u.k = acu_map_v_from_json(v); /* the document stays alive in the map */
         if (e->u.k.kind != ACU_V_JSON)
             e->u.k.j = NULL;
     }
@@ -482,14 +482,14 @@ static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
                 arg = v;
             }
         }
-        fn = name ? acu_func_find(name, strlen(name)) : -1;
+        fn = name ? acu_map_func_find(name, strlen(name)) : -1;
         b->ptr = p;
         b->show_column = 0;
-        if (fn < 0 || acu_func_get(fn)->lambda_arg || fn == acu_func_id_setting()) {
+        if (fn < 0 || acu_map_func_get(fn)->lambda_arg || fn == acu_map_func_id_setting()) {
             acu_map_suggest s;
             acu_map_suggest_init(&s, name ? name : "");
-            for (size_t k = 0; k < acu_func_count(); k++)
-                acu_map_suggest_add(&s, acu_func_get((int)k)->name);
+            for (size_t k = 0; k < acu_map_func_count(); k++)
+                acu_map_suggest_add(&s, acu_map_func_get((int)k)->name);
             if (acu_map_suggest_best(&s))
                 report(b, 0, "unknown transform '%s'; did you mean '%s'?", name ? name : "",
                        acu_map_suggest_best(&s));
@@ -498,7 +498,7 @@ static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
             free(p);
             return NULL;
         }
-        lookup = fn == acu_func_id_lookup();
+        lookup = fn == acu_map_func_id_lookup();
         if (arg != NULL) {
             if (json_object_is_type(arg, json_type_array)) {
                 for (size_t k = 0; k < acu_arr_len(arg) && nextra < ACU_MAP_MAX_ARGS - 2; k++)
@@ -513,7 +513,7 @@ static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
                 return NULL;
             }
         }
-        call = acu_pool_alloc(&b->set->pool, sizeof(*call));
+        call = acu_map_pool_alloc(&b->set->pool, sizeof(*call));
         if (call == NULL) {
             free(p);
             return NULL;
@@ -522,7 +522,7 @@ static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
         call->op = ACU_OP_CALL;
         call->fn = (uint8_t)fn;
         call->nargs = (uint16_t)(nextra + 1);
-        call->u.args = acu_pool_alloc(&b->set->pool, sizeof(acu_expr *) * (nextra + 1));
+        call->u.args = acu_map_pool_alloc(&b->set->pool, sizeof(acu_expr *) * (nextra + 1));
         if (call->u.args == NULL) {
             free(p);
             return NULL;
@@ -613,7 +613,7 @@ static int compile_target(binder *b, acu_field *f, const char *target,
                 free(tptr);
                 return -1;
             }
-            segs[n++] = acu_pool_strndup(&b->set->pool, start, (size_t)(c - start));
+            segs[n++] = acu_map_pool_strndup(&b->set->pool, start, (size_t)(c - start));
             if (segs[n - 1] == NULL) {
                 free(tptr);
                 return -1;
@@ -623,7 +623,7 @@ static int compile_target(binder *b, acu_field *f, const char *target,
                 break;
         }
     }
-    f->tseg = acu_pool_alloc(&b->set->pool, sizeof(char *) * n);
+    f->tseg = acu_map_pool_alloc(&b->set->pool, sizeof(char *) * n);
     if (f->tseg == NULL) {
         free(tptr);
         return -1;
@@ -680,8 +680,8 @@ static int compile_target(binder *b, acu_field *f, const char *target,
             int last = i + 1 == n;
             if (ent == NULL)
                 break;
-            if (acu_catalog_field(b->set->catalog, ent, segs[i], &fi) != 0) {
-                const char *best = acu_catalog_suggest(b->set->catalog, ent, segs[i]);
+            if (acu_map_catalog_field(b->set->catalog, ent, segs[i], &fi) != 0) {
+                const char *best = acu_map_catalog_suggest(b->set->catalog, ent, segs[i]);
                 if (best)
                     report_at(b, tptr, "unknown field '%s' on %s; did you mean '%s'?", segs[i], ent, best);
                 else
@@ -759,7 +759,7 @@ static int compile_filters(binder *b, json_object *arr, acu_filter **out,
     cnt = acu_arr_len(arr);
     if (cnt == 0)
         return 0;
-    *out = acu_pool_alloc(&b->set->pool, sizeof(acu_filter) * cnt);
+    *out = acu_map_pool_alloc(&b->set->pool, sizeof(acu_filter) * cnt);
     if (*out == NULL)
         return -1;
     memset(*out, 0, sizeof(acu_filter) * cnt);
@@ -840,7 +840,7 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
             } else {
                 inner.entity = b->last.entity;
                 snprintf(prefix, sizeof(prefix), "%s/", b->last.sel);
-                inner.prefix = acu_pool_strdup(&b->set->pool, prefix);
+                inner.prefix = acu_map_pool_strdup(&b->set->pool, prefix);
             }
         }
         free(p);
@@ -848,7 +848,7 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
             return -1;
         f->value = se;
         f->required = json_object_get_boolean(member(entry, "required"));
-        f->child = acu_pool_alloc(&b->set->pool, sizeof(acu_node));
+        f->child = acu_map_pool_alloc(&b->set->pool, sizeof(acu_node));
         if (f->child == NULL)
             return -1;
         memset(f->child, 0, sizeof(acu_node));
@@ -861,7 +861,7 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
             char tprefix[600];
             snprintf(tprefix, sizeof(tprefix), "%s/", sel);
             if (compile_node(b, sub, entry, f->child, child_entity,
-                             acu_pool_strdup(&b->set->pool, tprefix)) != 0)
+                             acu_map_pool_strdup(&b->set->pool, tprefix)) != 0)
                 rc = -1;
         }
         b->file = file;
@@ -918,7 +918,7 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
             f->wire != ACU_FT_STRING && f->wire != ACU_FT_UNKNOWN) {
             p = acu_map_pointer_join(ptr, "max_length");
             report_at(b, p, "'max_length' applies to text fields; '%s' is a %s field", target,
-                      acu_ftype_name((acu_ftype)f->wire));
+                      acu_map_ftype_name((acu_ftype)f->wire));
             free(p);
             rc = -1;
         }
@@ -940,7 +940,7 @@ static int compile_node(binder *b, json_object *fields, json_object *owner,
         rc = -1;
     if (n == 0)
         return rc;
-    node->fields = acu_pool_alloc(&b->set->pool, sizeof(acu_field) * n);
+    node->fields = acu_map_pool_alloc(&b->set->pool, sizeof(acu_field) * n);
     if (node->fields == NULL)
         return -1;
     memset(node->fields, 0, sizeof(acu_field) * n);
@@ -1009,10 +1009,10 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
         report_at(&b, "", "the mapping has no \"entity\"");
         return -1;
     }
-    if (!acu_catalog_has_entity(set->catalog, m->entity) ||
-        !acu_catalog_is_top_level(set->catalog, m->entity)) {
-        const char *best = acu_catalog_suggest(set->catalog, NULL, m->entity);
-        if (acu_catalog_has_entity(set->catalog, m->entity))
+    if (!acu_map_catalog_has_entity(set->catalog, m->entity) ||
+        !acu_map_catalog_is_top_level(set->catalog, m->entity)) {
+        const char *best = acu_map_catalog_suggest(set->catalog, NULL, m->entity);
+        if (acu_map_catalog_has_entity(set->catalog, m->entity))
             report_at(&b, "/entity", "'%s' is not a top-level entity of endpoint %s; it is only reachable inside another entity",
                       m->entity, set->version);
         else if (best)
@@ -1042,10 +1042,10 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
             rc = -1;
         }
     }
-    m->last_modified = acu_catalog_last_modified(set->catalog, m->entity);
-    if ((v = acu_catalog_keys(set->catalog, m->entity)) != NULL) {
+    m->last_modified = acu_map_catalog_last_modified(set->catalog, m->entity);
+    if ((v = acu_map_catalog_keys(set->catalog, m->entity)) != NULL) {
         m->nkeys = acu_arr_len(v);
-        m->keys = acu_pool_alloc(&set->pool, sizeof(char *) * (m->nkeys ? m->nkeys : 1));
+        m->keys = acu_map_pool_alloc(&set->pool, sizeof(char *) * (m->nkeys ? m->nkeys : 1));
         if (m->keys == NULL)
             return -1;
         for (size_t i = 0; i < m->nkeys; i++)
@@ -1076,7 +1076,7 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
                 m->for_each_text = s;
                 snprintf(prefix, sizeof(prefix), "%s/", b.last.sel);
                 b.scopes[1].entity = b.last.entity;
-                b.scopes[1].prefix = acu_pool_strdup(&set->pool, prefix);
+                b.scopes[1].prefix = acu_map_pool_strdup(&set->pool, prefix);
                 b.depth = 1;
             }
         }
@@ -1102,7 +1102,7 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
     if ((v = member(doc, "match")) != NULL) {
         size_t n = acu_arr_len(v);
         b.file = origin_file_of(doc, "match", file);
-        m->match = acu_pool_alloc(&set->pool, sizeof(char *) * (n ? n : 1));
+        m->match = acu_map_pool_alloc(&set->pool, sizeof(char *) * (n ? n : 1));
         if (m->match == NULL)
             return -1;
         if (m->dir != ACU_MAP_FROM_HOST) {
@@ -1115,8 +1115,8 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
             int mapped = 0;
             char *p = acu_map_pointer_index("/match", i);
             m->match[m->nmatch++] = name;
-            if (acu_catalog_field(set->catalog, m->entity, name, &fi) != 0) {
-                const char *best = acu_catalog_suggest(set->catalog, m->entity, name);
+            if (acu_map_catalog_field(set->catalog, m->entity, name, &fi) != 0) {
+                const char *best = acu_map_catalog_suggest(set->catalog, m->entity, name);
                 if (best)
                     report_at(&b, p, "unknown field '%s' on %s; did you mean '%s'?", name, m->entity, best);
                 else
@@ -1168,7 +1168,7 @@ int acu_map_eval_text(acu_mapset *set, const char *text, int template_mode,
         goto out;
     b.ptr = "";
     b.show_column = 1;
-    e = acu_expr_parse(&set->pool, text, strlen(text), template_mode, &pe);
+    e = acu_map_expr_parse(&set->pool, text, strlen(text), template_mode, &pe);
     if (e == NULL) {
         snprintf(why, cap, "column %d: %s", pe.column, pe.message);
         goto out;
@@ -1180,17 +1180,17 @@ int acu_map_eval_text(acu_mapset *set, const char *text, int template_mode,
         goto out;
     }
     memset(&run, 0, sizeof(run));
-    acu_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
+    acu_map_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
     run.set = set;
     run.scopes[0] = record;
-    v = acu_expr_eval(&run, e);
+    v = acu_map_expr_eval(&run, e);
     if (v.kind == ACU_V_ERR) {
         snprintf(why, cap, "%.*s", (int)v.len, v.u.s);
     } else {
-        *result = acu_v_to_json(&v);
+        *result = acu_map_v_to_json(&v);
         rc = 0;
     }
-    acu_pool_free(&run.pool);
+    acu_map_pool_free(&run.pool);
 out:
     json_object_put(dummy.reads_select);
     json_object_put(dummy.reads_expand);

@@ -165,7 +165,7 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
-int acu_date_parse(const char *s, size_t len, int local_offset_min,
+int acu_map_date_parse(const char *s, size_t len, int local_offset_min,
                    acu_datetime *out)
 {
     scan c;
@@ -256,7 +256,7 @@ static void local_fields(const acu_datetime *d, int64_t *y, int *mo, int *day,
     *yday = (int)(days - days_from_civil(*y, 1, 1));
 }
 
-int acu_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap)
+int acu_map_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap)
 {
     int64_t y;
     int mo, day, h, mi, s, wd, yd, n;
@@ -280,7 +280,7 @@ int acu_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap)
     return n;
 }
 
-int acu_date_format(const acu_datetime *d, const char *fmt, char *buf,
+int acu_map_date_format(const acu_datetime *d, const char *fmt, char *buf,
                     size_t cap)
 {
     int64_t y;
@@ -344,7 +344,7 @@ int acu_date_format(const acu_datetime *d, const char *fmt, char *buf,
     return (int)o;
 }
 
-int acu_date_parse_format(const char *s, size_t len, const char *fmt,
+int acu_map_date_parse_format(const char *s, size_t len, const char *fmt,
                           int local_offset_min, acu_datetime *out)
 {
     scan c = {s, len, 0};

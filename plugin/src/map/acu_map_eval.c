@@ -13,7 +13,7 @@
 
 #include "acu_map_internal.h"
 
-json_object *acu_unwrap(json_object *o)
+json_object *acu_map_unwrap(json_object *o)
 {
     json_object *v;
 
@@ -26,30 +26,30 @@ json_object *acu_unwrap(json_object *o)
     return o;
 }
 
-acu_val acu_path_eval(acu_run *run, const acu_path *p)
+acu_val acu_map_path_eval(acu_run *run, const acu_path *p)
 {
     int idx = run->depth - (int)p->up;
     json_object *o;
 
     if (idx < 0)
-        return acu_v_null();
+        return acu_map_v_null();
     o = run->scopes[idx];
     for (unsigned i = 0; i < p->nseg && o != NULL; i++) {
         const acu_path_seg *s = &p->seg[i];
         if (s->index >= 0) {
             if (!json_object_is_type(o, json_type_array) ||
                 (size_t)s->index >= json_object_array_length(o))
-                return acu_v_null();
+                return acu_map_v_null();
             o = json_object_array_get_idx(o, (size_t)s->index);
         } else {
             if (!json_object_is_type(o, json_type_object) ||
                 !json_object_object_get_ex(o, s->key, &o))
-                return acu_v_null();
+                return acu_map_v_null();
         }
     }
     if (p->wrapped)
-        o = acu_unwrap(o);
-    return acu_v_from_json(o);
+        o = acu_map_unwrap(o);
+    return acu_map_v_from_json(o);
 }
 
 /* A number from a NUM or a numeric STR; -1 otherwise. */
@@ -60,7 +60,7 @@ static int as_number(const acu_val *v, double *n)
         return 0;
     }
     if (v->kind == ACU_V_STR)
-        return acu_text_to_number(v->u.s, v->len, n);
+        return acu_map_text_to_number(v->u.s, v->len, n);
     return -1;
 }
 
@@ -89,32 +89,32 @@ static acu_val arith(acu_run *run, const acu_expr *e, acu_val a, acu_val b)
     if (b.kind == ACU_V_ERR)
         return b;
     if (a.kind == ACU_V_NULL || b.kind == ACU_V_NULL)
-        return acu_v_null();
+        return acu_map_v_null();
     if (e->op == ACU_OP_ADD && (a.kind == ACU_V_STR || b.kind == ACU_V_STR)) {
         char *d;
         if (a.kind != ACU_V_STR || b.kind != ACU_V_STR)
-            return acu_v_errf(run, "column %d: '+' joins two texts or adds two numbers, "
+            return acu_map_v_errf(run, "column %d: '+' joins two texts or adds two numbers, "
                               "not %s and %s; use concat() or to_number()",
-                              e->column, acu_v_kind_name(&a), acu_v_kind_name(&b));
+                              e->column, acu_map_v_kind_name(&a), acu_map_v_kind_name(&b));
         if ((size_t)a.len + b.len > ACU_MAP_MAX_VALUE_BYTES)
-            return acu_v_errf(run, "'+': the text would be too long");
-        d = acu_pool_alloc(&run->pool, (size_t)a.len + b.len + 1);
+            return acu_map_v_errf(run, "'+': the text would be too long");
+        d = acu_map_pool_alloc(&run->pool, (size_t)a.len + b.len + 1);
         if (d == NULL) {
             run->oom = 1;
-            return acu_v_errf(run, "out of memory");
+            return acu_map_v_errf(run, "out of memory");
         }
         memcpy(d, a.u.s, a.len);
         memcpy(d + a.len, b.u.s, b.len);
         d[a.len + b.len] = '\0';
-        return acu_v_str(d, (size_t)a.len + b.len);
+        return acu_map_v_str(d, (size_t)a.len + b.len);
     }
     if (as_number(&a, &x) != 0 || as_number(&b, &y) != 0) {
         const acu_val *bad = as_number(&a, &x) != 0 ? &a : &b;
         if (bad->kind == ACU_V_STR)
-            return acu_v_errf(run, "column %d: '%s' needs numbers, got '%.*s'", e->column,
+            return acu_map_v_errf(run, "column %d: '%s' needs numbers, got '%.*s'", e->column,
                               op_name(e->op), (int)(bad->len > 40 ? 40 : bad->len), bad->u.s);
-        return acu_v_errf(run, "column %d: '%s' needs numbers, got %s", e->column,
-                          op_name(e->op), acu_v_kind_name(bad));
+        return acu_map_v_errf(run, "column %d: '%s' needs numbers, got %s", e->column,
+                          op_name(e->op), acu_map_v_kind_name(bad));
     }
     switch (e->op) {
     case ACU_OP_ADD: r = x + y; break;
@@ -122,19 +122,19 @@ static acu_val arith(acu_run *run, const acu_expr *e, acu_val a, acu_val b)
     case ACU_OP_MUL: r = x * y; break;
     case ACU_OP_DIV:
         if (y == 0)
-            return acu_v_errf(run, "column %d: division by zero", e->column);
+            return acu_map_v_errf(run, "column %d: division by zero", e->column);
         r = x / y;
         break;
     default:
         if (y == 0)
-            return acu_v_errf(run, "column %d: remainder of a division by zero", e->column);
+            return acu_map_v_errf(run, "column %d: remainder of a division by zero", e->column);
         r = fmod(x, y);
         break;
     }
     if (!isfinite(r))
-        return acu_v_errf(run, "column %d: the result of '%s' is too large", e->column,
+        return acu_map_v_errf(run, "column %d: the result of '%s' is too large", e->column,
                           op_name(e->op));
-    return acu_v_num(r);
+    return acu_map_v_num(r);
 }
 
 /* 1 equal, 0 not. Numbers and numeric texts compare as numbers. */
@@ -168,10 +168,10 @@ static acu_val compare(acu_run *run, const acu_expr *e, acu_val a, acu_val b)
         return b;
     if (e->op == ACU_OP_EQ || e->op == ACU_OP_NE) {
         int eq = equal(&a, &b);
-        return acu_v_bool(e->op == ACU_OP_EQ ? eq : !eq);
+        return acu_map_v_bool(e->op == ACU_OP_EQ ? eq : !eq);
     }
     if (a.kind == ACU_V_NULL || b.kind == ACU_V_NULL)
-        return acu_v_bool(0);
+        return acu_map_v_bool(0);
     if (a.kind == ACU_V_STR && b.kind == ACU_V_STR) {
         size_t n = a.len < b.len ? a.len : b.len;
         c = memcmp(a.u.s, b.u.s, n);
@@ -180,14 +180,14 @@ static acu_val compare(acu_run *run, const acu_expr *e, acu_val a, acu_val b)
     } else if (as_number(&a, &x) == 0 && as_number(&b, &y) == 0) {
         c = x < y ? -1 : x > y ? 1 : 0;
     } else {
-        return acu_v_errf(run, "column %d: '%s' cannot compare %s with %s", e->column,
-                          op_name(e->op), acu_v_kind_name(&a), acu_v_kind_name(&b));
+        return acu_map_v_errf(run, "column %d: '%s' cannot compare %s with %s", e->column,
+                          op_name(e->op), acu_map_v_kind_name(&a), acu_map_v_kind_name(&b));
     }
     switch (e->op) {
-    case ACU_OP_LT: return acu_v_bool(c < 0);
-    case ACU_OP_LE: return acu_v_bool(c <= 0);
-    case ACU_OP_GT: return acu_v_bool(c > 0);
-    default: return acu_v_bool(c >= 0);
+    case ACU_OP_LT: return acu_map_v_bool(c < 0);
+    case ACU_OP_LE: return acu_map_v_bool(c <= 0);
+    case ACU_OP_GT: return acu_map_v_bool(c > 0);
+    default: return acu_map_v_bool(c >= 0);
     }
 }
 
@@ -199,20 +199,20 @@ static acu_val concat_parts(acu_run *run, const acu_expr *e)
     char *d;
 
     for (unsigned i = 0; i < e->nargs; i++) {
-        acu_val v = acu_expr_eval(run, e->u.args[i]);
+        acu_val v = acu_map_expr_eval(run, e->u.args[i]);
         if (v.kind == ACU_V_ERR)
             return v;
-        if (acu_v_to_text(run, &v, &parts[i], &lens[i]) != 0)
-            return acu_v_errf(run, "column %d: a template cannot show %s",
-                              e->u.args[i]->column, acu_v_kind_name(&v));
+        if (acu_map_v_to_text(run, &v, &parts[i], &lens[i]) != 0)
+            return acu_map_v_errf(run, "column %d: a template cannot show %s",
+                              e->u.args[i]->column, acu_map_v_kind_name(&v));
         total += lens[i];
     }
     if (total > ACU_MAP_MAX_VALUE_BYTES)
-        return acu_v_errf(run, "the template's text would be too long");
-    d = acu_pool_alloc(&run->pool, total + 1);
+        return acu_map_v_errf(run, "the template's text would be too long");
+    d = acu_map_pool_alloc(&run->pool, total + 1);
     if (d == NULL) {
         run->oom = 1;
-        return acu_v_errf(run, "out of memory");
+        return acu_map_v_errf(run, "out of memory");
     }
     total = 0;
     for (unsigned i = 0; i < e->nargs; i++) {
@@ -220,13 +220,13 @@ static acu_val concat_parts(acu_run *run, const acu_expr *e)
         total += lens[i];
     }
     d[total] = '\0';
-    return acu_v_str(d, total);
+    return acu_map_v_str(d, total);
 }
 
 static acu_val lookup(acu_run *run, const acu_expr *e)
 {
     const acu_lookup *t = e->aux;
-    acu_val key = acu_expr_eval(run, e->u.args[1]);
+    acu_val key = acu_map_expr_eval(run, e->u.args[1]);
     const char *s;
     size_t len;
     json_object *row;
@@ -234,11 +234,11 @@ static acu_val lookup(acu_run *run, const acu_expr *e)
 
     if (key.kind == ACU_V_ERR)
         return key;
-    if (acu_v_is_empty(&key))
-        return acu_v_null();
-    if (acu_v_to_text(run, &key, &s, &len) != 0)
-        return acu_v_errf(run, "lookup('%s'): the key must be text or a number, not %s",
-                          t->name, acu_v_kind_name(&key));
+    if (acu_map_v_is_empty(&key))
+        return acu_map_v_null();
+    if (acu_map_v_to_text(run, &key, &s, &len) != 0)
+        return acu_map_v_errf(run, "lookup('%s'): the key must be text or a number, not %s",
+                          t->name, acu_map_v_kind_name(&key));
     if (len >= sizeof(small))
         goto miss;
     memcpy(small, s, len);
@@ -247,21 +247,21 @@ static acu_val lookup(acu_run *run, const acu_expr *e)
         for (size_t i = 0; i < len; i++)
             small[i] = (char)((small[i] >= 'A' && small[i] <= 'Z') ? small[i] + 32 : small[i]);
     if (json_object_object_get_ex(t->rows, small, &row))
-        return acu_v_from_json(row);
+        return acu_map_v_from_json(row);
 miss:
     if (e->nargs > 2)
-        return acu_expr_eval(run, e->u.args[2]);
+        return acu_map_expr_eval(run, e->u.args[2]);
     switch (t->no_match) {
     case ACU_NOMATCH_PASS: return key;
-    case ACU_NOMATCH_DEFAULT: return acu_v_from_json(t->def);
-    case ACU_NOMATCH_NULL: return acu_v_null();
+    case ACU_NOMATCH_DEFAULT: return acu_map_v_from_json(t->def);
+    case ACU_NOMATCH_NULL: return acu_map_v_null();
     default:
-        return acu_v_errf(run, "no row for '%.*s' in lookup table '%s'",
+        return acu_map_v_errf(run, "no row for '%.*s' in lookup table '%s'",
                           (int)(len > 60 ? 60 : len), s, t->name);
     }
 }
 
-acu_val acu_expr_eval(acu_run *run, const acu_expr *e)
+acu_val acu_map_expr_eval(acu_run *run, const acu_expr *e)
 {
     acu_val a, b;
 
@@ -269,31 +269,31 @@ acu_val acu_expr_eval(acu_run *run, const acu_expr *e)
     case ACU_OP_CONST:
         return e->u.k;
     case ACU_OP_PATH:
-        return acu_path_eval(run, e->u.path);
+        return acu_map_path_eval(run, e->u.path);
     case ACU_OP_NEG: {
         double x;
-        a = acu_expr_eval(run, e->u.args[0]);
+        a = acu_map_expr_eval(run, e->u.args[0]);
         if (a.kind == ACU_V_ERR || a.kind == ACU_V_NULL)
             return a;
         if (as_number(&a, &x) != 0)
-            return acu_v_errf(run, "column %d: '-' needs a number, got %s", e->column,
-                              acu_v_kind_name(&a));
-        return acu_v_num(-x);
+            return acu_map_v_errf(run, "column %d: '-' needs a number, got %s", e->column,
+                              acu_map_v_kind_name(&a));
+        return acu_map_v_num(-x);
     }
     case ACU_OP_NOT:
-        a = acu_expr_eval(run, e->u.args[0]);
+        a = acu_map_expr_eval(run, e->u.args[0]);
         if (a.kind == ACU_V_ERR)
             return a;
-        return acu_v_bool(!acu_v_truthy(&a));
+        return acu_map_v_bool(!acu_map_v_truthy(&a));
     case ACU_OP_ADD:
     case ACU_OP_SUB:
     case ACU_OP_MUL:
     case ACU_OP_DIV:
     case ACU_OP_MOD:
-        a = acu_expr_eval(run, e->u.args[0]);
+        a = acu_map_expr_eval(run, e->u.args[0]);
         if (a.kind == ACU_V_ERR)
             return a;
-        b = acu_expr_eval(run, e->u.args[1]);
+        b = acu_map_expr_eval(run, e->u.args[1]);
         return arith(run, e, a, b);
     case ACU_OP_EQ:
     case ACU_OP_NE:
@@ -301,60 +301,60 @@ acu_val acu_expr_eval(acu_run *run, const acu_expr *e)
     case ACU_OP_LE:
     case ACU_OP_GT:
     case ACU_OP_GE:
-        a = acu_expr_eval(run, e->u.args[0]);
+        a = acu_map_expr_eval(run, e->u.args[0]);
         if (a.kind == ACU_V_ERR)
             return a;
-        b = acu_expr_eval(run, e->u.args[1]);
+        b = acu_map_expr_eval(run, e->u.args[1]);
         return compare(run, e, a, b);
     case ACU_OP_AND:
     case ACU_OP_OR:
-        a = acu_expr_eval(run, e->u.args[0]);
+        a = acu_map_expr_eval(run, e->u.args[0]);
         if (a.kind == ACU_V_ERR)
             return a;
-        if (acu_v_truthy(&a) == (e->op == ACU_OP_OR))
-            return acu_v_bool(e->op == ACU_OP_OR);
-        b = acu_expr_eval(run, e->u.args[1]);
+        if (acu_map_v_truthy(&a) == (e->op == ACU_OP_OR))
+            return acu_map_v_bool(e->op == ACU_OP_OR);
+        b = acu_map_expr_eval(run, e->u.args[1]);
         if (b.kind == ACU_V_ERR)
             return b;
-        return acu_v_bool(acu_v_truthy(&b));
+        return acu_map_v_bool(acu_map_v_truthy(&b));
     case ACU_OP_COND:
-        a = acu_expr_eval(run, e->u.args[0]);
+        a = acu_map_expr_eval(run, e->u.args[0]);
         if (a.kind == ACU_V_ERR)
             return a;
-        return acu_expr_eval(run, e->u.args[acu_v_truthy(&a) ? 1 : 2]);
+        return acu_map_expr_eval(run, e->u.args[acu_map_v_truthy(&a) ? 1 : 2]);
     case ACU_OP_CONCAT:
         return concat_parts(run, e);
     case ACU_OP_CALL: {
-        const acu_func_info *fi = acu_func_get(e->fn);
+        const acu_map_func_info *fi = acu_map_func_get(e->fn);
         acu_val args[ACU_MAP_MAX_ARGS];
         if (fi == NULL)
-            return acu_v_errf(run, "column %d: unknown function", e->column);
-        if (e->fn == acu_func_id_lookup())
+            return acu_map_v_errf(run, "column %d: unknown function", e->column);
+        if (e->fn == acu_map_func_id_lookup())
             return lookup(run, e);
         if (fi->lambda_arg)
-            return acu_func_call_lambda(run, e);
-        if (e->fn == acu_func_id_if()) {
-            a = acu_expr_eval(run, e->u.args[0]);
+            return acu_map_func_call_lambda(run, e);
+        if (e->fn == acu_map_func_id_if()) {
+            a = acu_map_expr_eval(run, e->u.args[0]);
             if (a.kind == ACU_V_ERR)
                 return a;
-            return acu_expr_eval(run, e->u.args[acu_v_truthy(&a) ? 1 : 2]);
+            return acu_map_expr_eval(run, e->u.args[acu_map_v_truthy(&a) ? 1 : 2]);
         }
-        if (e->fn == acu_func_id_coalesce()) {
+        if (e->fn == acu_map_func_id_coalesce()) {
             for (unsigned i = 0; i < e->nargs; i++) {
-                a = acu_expr_eval(run, e->u.args[i]);
-                if (a.kind == ACU_V_ERR || !acu_v_is_empty(&a))
+                a = acu_map_expr_eval(run, e->u.args[i]);
+                if (a.kind == ACU_V_ERR || !acu_map_v_is_empty(&a))
                     return a;
             }
-            return acu_v_null();
+            return acu_map_v_null();
         }
         for (unsigned i = 0; i < e->nargs; i++) {
-            args[i] = acu_expr_eval(run, e->u.args[i]);
+            args[i] = acu_map_expr_eval(run, e->u.args[i]);
             if (args[i].kind == ACU_V_ERR)
                 return args[i];
         }
-        return acu_func_call(run, e, args, e->nargs);
+        return acu_map_func_call(run, e, args, e->nargs);
     }
     default:
-        return acu_v_errf(run, "column %d: unknown operation", e->column);
+        return acu_map_v_errf(run, "column %d: unknown operation", e->column);
     }
 }

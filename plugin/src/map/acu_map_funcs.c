@@ -25,7 +25,7 @@ enum {
 };
 
 /* name, min, max, lambda_arg, literal_arg, pure */
-static const acu_func_info funcs[F_COUNT_ALL] = {
+static const acu_map_func_info funcs[F_COUNT_ALL] = {
     [F_CONCAT] = {"concat", 1, 255, 0, 0, 1},
     [F_UPPER] = {"upper", 1, 1, 0, 0, 1},
     [F_LOWER] = {"lower", 1, 1, 0, 0, 1},
@@ -64,7 +64,7 @@ static const acu_func_info funcs[F_COUNT_ALL] = {
     [F_ERROR] = {"error", 1, 1, 0, 0, 0},
 };
 
-int acu_func_find(const char *name, size_t len)
+int acu_map_func_find(const char *name, size_t len)
 {
     for (int i = 0; i < F_COUNT_ALL; i++) {
         if (strlen(funcs[i].name) == len && memcmp(funcs[i].name, name, len) == 0)
@@ -73,22 +73,22 @@ int acu_func_find(const char *name, size_t len)
     return -1;
 }
 
-const acu_func_info *acu_func_get(int id)
+const acu_map_func_info *acu_map_func_get(int id)
 {
     if (id < 0 || id >= F_COUNT_ALL)
         return NULL;
     return &funcs[id];
 }
 
-size_t acu_func_count(void)
+size_t acu_map_func_count(void)
 {
     return F_COUNT_ALL;
 }
 
-int acu_func_id_lookup(void) { return F_LOOKUP; }
-int acu_func_id_setting(void) { return F_SETTING; }
-int acu_func_id_if(void) { return F_IF; }
-int acu_func_id_coalesce(void) { return F_COALESCE; }
+int acu_map_func_id_lookup(void) { return F_LOOKUP; }
+int acu_map_func_id_setting(void) { return F_SETTING; }
+int acu_map_func_id_if(void) { return F_IF; }
+int acu_map_func_id_coalesce(void) { return F_COALESCE; }
 
 /* ---- helpers ---- */
 
@@ -98,7 +98,7 @@ static char *alloc_text(acu_run *run, size_t len)
 
     if (len > ACU_MAP_MAX_VALUE_BYTES)
         return NULL;
-    s = acu_pool_alloc(&run->pool, len + 1);
+    s = acu_map_pool_alloc(&run->pool, len + 1);
     if (s == NULL)
         run->oom = 1;
     return s;
@@ -107,8 +107,8 @@ static char *alloc_text(acu_run *run, size_t len)
 static acu_val too_long(acu_run *run, const char *fn)
 {
     if (run->oom)
-        return acu_v_errf(run, "out of memory in %s()", fn);
-    return acu_v_errf(run, "%s(): the result would be longer than %u bytes", fn,
+        return acu_map_v_errf(run, "out of memory in %s()", fn);
+    return acu_map_v_errf(run, "%s(): the result would be longer than %u bytes", fn,
                       ACU_MAP_MAX_VALUE_BYTES);
 }
 
@@ -140,8 +140,8 @@ static size_t utf8_offset(const char *s, size_t len, size_t ch)
 static int text_arg(acu_run *run, const char *fn, const acu_val *v,
                     const char **s, size_t *len, acu_val *err)
 {
-    if (acu_v_to_text(run, v, s, len) != 0) {
-        *err = acu_v_errf(run, "%s() needs text, got %s", fn, acu_v_kind_name(v));
+    if (acu_map_v_to_text(run, v, s, len) != 0) {
+        *err = acu_map_v_errf(run, "%s() needs text, got %s", fn, acu_map_v_kind_name(v));
         return -1;
     }
     return 0;
@@ -154,13 +154,13 @@ static int num_arg(acu_run *run, const char *fn, const acu_val *v, double *n,
         *n = v->u.n;
         return 0;
     }
-    if (v->kind == ACU_V_STR && acu_text_to_number(v->u.s, v->len, n) == 0)
+    if (v->kind == ACU_V_STR && acu_map_text_to_number(v->u.s, v->len, n) == 0)
         return 0;
     if (v->kind == ACU_V_STR)
-        *err = acu_v_errf(run, "%s() needs a number, got '%.*s'", fn,
+        *err = acu_map_v_errf(run, "%s() needs a number, got '%.*s'", fn,
                           (int)(v->len > 40 ? 40 : v->len), v->u.s);
     else
-        *err = acu_v_errf(run, "%s() needs a number, got %s", fn, acu_v_kind_name(v));
+        *err = acu_map_v_errf(run, "%s() needs a number, got %s", fn, acu_map_v_kind_name(v));
     return -1;
 }
 
@@ -172,7 +172,7 @@ static int int_arg(acu_run *run, const char *fn, const acu_val *v, long lo,
     if (num_arg(run, fn, v, &n, err) != 0)
         return -1;
     if (n != floor(n) || n < (double)lo || n > (double)hi) {
-        *err = acu_v_errf(run, "%s() needs a whole number from %ld to %ld, got %g",
+        *err = acu_map_v_errf(run, "%s() needs a whole number from %ld to %ld, got %g",
                           fn, lo, hi, n);
         return -1;
     }
@@ -210,7 +210,7 @@ static acu_val case_map(acu_run *run, const acu_val *a, int up)
     for (size_t i = 0; i < len; i++)
         d[i] = (char)(up ? toupper((unsigned char)s[i]) : tolower((unsigned char)s[i]));
     d[len] = '\0';
-    return acu_v_str(d, len);
+    return acu_map_v_str(d, len);
 }
 
 /* to_string with a number format: "0", "0.00", "0.##", "#,##0.00". */
@@ -232,7 +232,7 @@ static acu_val format_number(acu_run *run, double n, const char *fmt,
             after = 1;
         else if (c == '0' && after) {
             if (dmax != dmin)
-                return acu_v_errf(run, "to_string(): in the format '%.*s' every 0 after the point comes before any #", (int)flen, fmt);
+                return acu_map_v_errf(run, "to_string(): in the format '%.*s' every 0 after the point comes before any #", (int)flen, fmt);
             dmin++;
             dmax++;
         } else if (c == '#' && after)
@@ -242,12 +242,12 @@ static acu_val format_number(acu_run *run, double n, const char *fmt,
         else if (c == '#')
             ;
         else
-            return acu_v_errf(run, "to_string(): unsupported number format '%.*s'; use a pattern like 0.00 or #,##0.00", (int)flen, fmt);
+            return acu_map_v_errf(run, "to_string(): unsupported number format '%.*s'; use a pattern like 0.00 or #,##0.00", (int)flen, fmt);
     }
     if (zeros == 0 || dmax > 10)
-        return acu_v_errf(run, "to_string(): unsupported number format '%.*s'; use a pattern like 0.00 or #,##0.00", (int)flen, fmt);
+        return acu_map_v_errf(run, "to_string(): unsupported number format '%.*s'; use a pattern like 0.00 or #,##0.00", (int)flen, fmt);
     if (fabs(n) >= 1e300)
-        return acu_v_errf(run, "to_string(): the number is too large to format");
+        return acu_map_v_errf(run, "to_string(): the number is too large to format");
     n = round_places(n, dmax);
     snprintf(num, sizeof(num), "%.*f", dmax, n);
     if (dmax > dmin) {
@@ -284,18 +284,18 @@ static acu_val format_number(acu_run *run, double n, const char *fmt,
         return too_long(run, "to_string");
     memcpy(d, out, o);
     d[o] = '\0';
-    return acu_v_str(d, o);
+    return acu_map_v_str(d, o);
 }
 
 static int date_arg(acu_run *run, const char *fn, const acu_val *v,
                     acu_datetime *dt, acu_val *err)
 {
     if (v->kind != ACU_V_STR) {
-        *err = acu_v_errf(run, "%s() needs a date as text, got %s", fn, acu_v_kind_name(v));
+        *err = acu_map_v_errf(run, "%s() needs a date as text, got %s", fn, acu_map_v_kind_name(v));
         return -1;
     }
-    if (acu_date_parse(v->u.s, v->len, run->set->tz_offset_min, dt) != 0) {
-        *err = acu_v_errf(run, "%s(): '%.*s' is not a date (expected e.g. 2024-03-01T14:05:00Z or 2024-03-01)",
+    if (acu_map_date_parse(v->u.s, v->len, run->set->tz_offset_min, dt) != 0) {
+        *err = acu_map_v_errf(run, "%s(): '%.*s' is not a date (expected e.g. 2024-03-01T14:05:00Z or 2024-03-01)",
                           fn, (int)(v->len > 40 ? 40 : v->len), v->u.s);
         return -1;
     }
@@ -305,33 +305,33 @@ static int date_arg(acu_run *run, const char *fn, const acu_val *v,
 static acu_val date_text(acu_run *run, const acu_datetime *dt)
 {
     char buf[64];
-    int n = acu_date_format_rfc3339(dt, buf, sizeof(buf));
+    int n = acu_map_date_format_rfc3339(dt, buf, sizeof(buf));
     char *d;
 
     if (n < 0 || (size_t)n >= sizeof(buf))
-        return acu_v_errf(run, "cannot write the date");
+        return acu_map_v_errf(run, "cannot write the date");
     d = alloc_text(run, (size_t)n);
     if (d == NULL)
         return too_long(run, "date");
     memcpy(d, buf, (size_t)n + 1);
-    return acu_v_str(d, (size_t)n);
+    return acu_map_v_str(d, (size_t)n);
 }
 
 static acu_val fmt_date(acu_run *run, const acu_datetime *dt, const char *fmt,
                         const char *fn)
 {
     char buf[256];
-    int n = acu_date_format(dt, fmt, buf, sizeof(buf));
+    int n = acu_map_date_format(dt, fmt, buf, sizeof(buf));
     char *d;
 
     if (n < 0)
-        return acu_v_errf(run, "%s(): unsupported date format '%s' (use %%Y %%m %%d %%H %%M %%S %%f %%z %%b %%p ...)",
+        return acu_map_v_errf(run, "%s(): unsupported date format '%s' (use %%Y %%m %%d %%H %%M %%S %%f %%z %%b %%p ...)",
                           fn, fmt);
     d = alloc_text(run, (size_t)n);
     if (d == NULL)
         return too_long(run, fn);
     memcpy(d, buf, (size_t)n + 1);
-    return acu_v_str(d, (size_t)n);
+    return acu_map_v_str(d, (size_t)n);
 }
 
 /* A NUL-terminated copy of a short text argument (formats). */
@@ -339,10 +339,10 @@ static const char *cstr(acu_run *run, const acu_val *v)
 {
     if (v->kind != ACU_V_STR || v->len > 200)
         return NULL;
-    return acu_pool_strndup(&run->pool, v->u.s, v->len);
+    return acu_map_pool_strndup(&run->pool, v->u.s, v->len);
 }
 
-acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
+acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
 {
     const char *fn = funcs[call->fn].name;
     const char *s, *t;
@@ -375,7 +375,7 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             total += lens[i];
         }
         d[total] = '\0';
-        return acu_v_str(d, total);
+        return acu_map_v_str(d, total);
     }
     case F_UPPER:
         return case_map(run, &a[0], 1);
@@ -392,7 +392,7 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         }
         while (len > 0 && isspace((unsigned char)s[len - 1]))
             len--;
-        return acu_v_str(s, len);
+        return acu_map_v_str(s, len);
     case F_SUBSTR: {
         long start, count = -1;
         size_t b0, b1;
@@ -405,10 +405,10 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             return err;
         b0 = utf8_offset(s, len, (size_t)start);
         b1 = count < 0 ? len : utf8_offset(s, len, (size_t)start + (size_t)count);
-        return acu_v_str(s + b0, b1 - b0);
+        return acu_map_v_str(s + b0, b1 - b0);
     }
     case F_REPLACE: {
-        acu_buf b;
+        acu_map_buf b;
         const char *from, *to;
         size_t flen, tolen;
         if (a[0].kind == ACU_V_NULL)
@@ -418,32 +418,32 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             text_arg(run, fn, &a[2], &to, &tolen, &err))
             return err;
         if (flen == 0)
-            return acu_v_str(s, len);
-        acu_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
+            return acu_map_v_str(s, len);
+        acu_map_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
         for (size_t i = 0; i < len;) {
             if (i + flen <= len && memcmp(s + i, from, flen) == 0) {
-                acu_buf_add(&b, to, tolen);
+                acu_map_buf_add(&b, to, tolen);
                 i += flen;
             } else {
-                acu_buf_add(&b, s + i, 1);
+                acu_map_buf_add(&b, s + i, 1);
                 i++;
             }
         }
         if (b.failed) {
-            acu_buf_free(&b);
+            acu_map_buf_free(&b);
             return too_long(run, fn);
         }
         d = alloc_text(run, b.len);
         if (d == NULL) {
-            acu_buf_free(&b);
+            acu_map_buf_free(&b);
             return too_long(run, fn);
         }
         if (b.len)
             memcpy(d, b.data, b.len);
         d[b.len] = '\0';
         len = b.len;
-        acu_buf_free(&b);
-        return acu_v_str(d, len);
+        acu_map_buf_free(&b);
+        return acu_map_v_str(d, len);
     }
     case F_TRUNCATE:
         if (a[0].kind == ACU_V_NULL)
@@ -451,35 +451,35 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         if (text_arg(run, fn, &a[0], &s, &len, &err) ||
             int_arg(run, fn, &a[1], 0, 1000000000L, &k, &err))
             return err;
-        return acu_v_str(s, utf8_offset(s, len, (size_t)k));
+        return acu_map_v_str(s, utf8_offset(s, len, (size_t)k));
     case F_LENGTH:
         if (a[0].kind == ACU_V_NULL)
-            return acu_v_num(0);
+            return acu_map_v_num(0);
         if (a[0].kind == ACU_V_JSON)
-            return acu_v_num(json_object_is_type(a[0].j, json_type_array)
+            return acu_map_v_num(json_object_is_type(a[0].j, json_type_array)
                                  ? (double)json_object_array_length(a[0].j)
                                  : (double)json_object_object_length(a[0].j));
         if (text_arg(run, fn, &a[0], &s, &len, &err))
             return err;
-        return acu_v_num((double)utf8_chars(s, len));
+        return acu_map_v_num((double)utf8_chars(s, len));
     case F_CONTAINS:
     case F_STARTS_WITH:
     case F_ENDS_WITH:
         if (a[0].kind == ACU_V_NULL)
-            return acu_v_bool(0);
+            return acu_map_v_bool(0);
         if (text_arg(run, fn, &a[0], &s, &len, &err) ||
             text_arg(run, fn, &a[1], &t, &tlen, &err))
             return err;
         if (tlen > len)
-            return acu_v_bool(0);
+            return acu_map_v_bool(0);
         if (call->fn == F_STARTS_WITH)
-            return acu_v_bool(memcmp(s, t, tlen) == 0);
+            return acu_map_v_bool(memcmp(s, t, tlen) == 0);
         if (call->fn == F_ENDS_WITH)
-            return acu_v_bool(memcmp(s + len - tlen, t, tlen) == 0);
+            return acu_map_v_bool(memcmp(s + len - tlen, t, tlen) == 0);
         for (size_t i = 0; i + tlen <= len; i++)
             if (memcmp(s + i, t, tlen) == 0)
-                return acu_v_bool(1);
-        return acu_v_bool(0);
+                return acu_map_v_bool(1);
+        return acu_map_v_bool(0);
     case F_ROUND:
         k = 0;
         if (a[0].kind == ACU_V_NULL)
@@ -488,7 +488,7 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             return err;
         if (n > 1 && int_arg(run, fn, &a[1], 0, 10, &k, &err))
             return err;
-        return acu_v_num(round_places(x, (int)k));
+        return acu_map_v_num(round_places(x, (int)k));
     case F_FLOOR:
     case F_CEIL:
     case F_ABS:
@@ -496,7 +496,7 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             return a[0];
         if (num_arg(run, fn, &a[0], &x, &err))
             return err;
-        return acu_v_num(call->fn == F_FLOOR ? floor(x) : call->fn == F_CEIL ? ceil(x) : fabs(x));
+        return acu_map_v_num(call->fn == F_FLOOR ? floor(x) : call->fn == F_CEIL ? ceil(x) : fabs(x));
     case F_MIN:
     case F_MAX: {
         int have = 0;
@@ -510,7 +510,7 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
                 best = x;
             have = 1;
         }
-        return have ? acu_v_num(best) : acu_v_null();
+        return have ? acu_map_v_num(best) : acu_map_v_null();
     }
     case F_TO_NUMBER:
         switch (a[0].kind) {
@@ -518,24 +518,24 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         case ACU_V_NUM:
             return a[0];
         case ACU_V_BOOL:
-            return acu_v_num(a[0].b);
+            return acu_map_v_num(a[0].b);
         case ACU_V_STR:
             if (a[0].len == 0)
-                return acu_v_null();
-            if (acu_text_to_number(a[0].u.s, a[0].len, &x) != 0)
-                return acu_v_errf(run, "to_number(): '%.*s' is not a number",
+                return acu_map_v_null();
+            if (acu_map_text_to_number(a[0].u.s, a[0].len, &x) != 0)
+                return acu_map_v_errf(run, "to_number(): '%.*s' is not a number",
                                   (int)(a[0].len > 40 ? 40 : a[0].len), a[0].u.s);
-            return acu_v_num(x);
+            return acu_map_v_num(x);
         default:
-            return acu_v_errf(run, "to_number() needs text or a number, got %s",
-                              acu_v_kind_name(&a[0]));
+            return acu_map_v_errf(run, "to_number() needs text or a number, got %s",
+                              acu_map_v_kind_name(&a[0]));
         }
     case F_TO_STRING:
         if (a[0].kind == ACU_V_NULL)
             return a[0];
         if (n > 1) {
             if (a[1].kind != ACU_V_STR)
-                return acu_v_errf(run, "to_string(): the format must be text");
+                return acu_map_v_errf(run, "to_string(): the format must be text");
             if (num_arg(run, fn, &a[0], &x, &err))
                 return err;
             return format_number(run, x, a[1].u.s, a[1].len);
@@ -547,18 +547,18 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             if (d == NULL)
                 return too_long(run, fn);
             memcpy(d, js, len + 1);
-            return acu_v_str(d, len);
+            return acu_map_v_str(d, len);
         }
-        if (acu_v_to_text(run, &a[0], &s, &len) != 0)
+        if (acu_map_v_to_text(run, &a[0], &s, &len) != 0)
             return too_long(run, fn);
-        return acu_v_str(s, len);
+        return acu_map_v_str(s, len);
     case F_TO_BOOL:
         switch (a[0].kind) {
         case ACU_V_NULL:
         case ACU_V_BOOL:
             return a[0];
         case ACU_V_NUM:
-            return acu_v_bool(a[0].u.n != 0);
+            return acu_map_v_bool(a[0].u.n != 0);
         case ACU_V_STR: {
             static const char *const yes[] = {"true", "yes", "y", "1", "on"};
             static const char *const no[] = {"false", "no", "n", "0", "off"};
@@ -569,29 +569,29 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             while (l > a0 && isspace((unsigned char)s[l - 1]))
                 l--;
             if (l == a0)
-                return acu_v_null();
+                return acu_map_v_null();
             for (size_t i = 0; i < 5; i++) {
                 if (strlen(yes[i]) == l - a0 && strncasecmp(s + a0, yes[i], l - a0) == 0)
-                    return acu_v_bool(1);
+                    return acu_map_v_bool(1);
                 if (strlen(no[i]) == l - a0 && strncasecmp(s + a0, no[i], l - a0) == 0)
-                    return acu_v_bool(0);
+                    return acu_map_v_bool(0);
             }
-            return acu_v_errf(run, "to_bool(): '%.*s' is not true/false, yes/no, 1/0 or on/off",
+            return acu_map_v_errf(run, "to_bool(): '%.*s' is not true/false, yes/no, 1/0 or on/off",
                               (int)(a[0].len > 40 ? 40 : a[0].len), a[0].u.s);
         }
         default:
-            return acu_v_errf(run, "to_bool() needs text, a number or a boolean, got %s",
-                              acu_v_kind_name(&a[0]));
+            return acu_map_v_errf(run, "to_bool() needs text, a number or a boolean, got %s",
+                              acu_map_v_kind_name(&a[0]));
         }
     case F_PARSE_DATE:
-        if (acu_v_is_empty(&a[0]))
-            return acu_v_null();
+        if (acu_map_v_is_empty(&a[0]))
+            return acu_map_v_null();
         if (n > 1) {
             const char *f = cstr(run, &a[1]);
             if (a[0].kind != ACU_V_STR || f == NULL)
-                return acu_v_errf(run, "parse_date() needs text and a format");
-            if (acu_date_parse_format(a[0].u.s, a[0].len, f, run->set->tz_offset_min, &dt) != 0)
-                return acu_v_errf(run, "parse_date(): '%.*s' does not match the format '%s'",
+                return acu_map_v_errf(run, "parse_date() needs text and a format");
+            if (acu_map_date_parse_format(a[0].u.s, a[0].len, f, run->set->tz_offset_min, &dt) != 0)
+                return acu_map_v_errf(run, "parse_date(): '%.*s' does not match the format '%s'",
                                   (int)(a[0].len > 40 ? 40 : a[0].len), a[0].u.s, f);
             return date_text(run, &dt);
         }
@@ -600,11 +600,11 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         return date_text(run, &dt);
     case F_FORMAT_DATE: {
         const char *f;
-        if (acu_v_is_empty(&a[0]))
-            return acu_v_null();
+        if (acu_map_v_is_empty(&a[0]))
+            return acu_map_v_null();
         f = cstr(run, &a[1]);
         if (f == NULL)
-            return acu_v_errf(run, "format_date(): the format must be text of at most 200 bytes");
+            return acu_map_v_errf(run, "format_date(): the format must be text of at most 200 bytes");
         if (date_arg(run, fn, &a[0], &dt, &err))
             return err;
         return fmt_date(run, &dt, f, fn);
@@ -612,8 +612,8 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
     case F_TO_UTC:
     case F_TO_LOCAL:
     case F_LOCAL_DATE:
-        if (acu_v_is_empty(&a[0]))
-            return acu_v_null();
+        if (acu_map_v_is_empty(&a[0]))
+            return acu_map_v_null();
         if (date_arg(run, fn, &a[0], &dt, &err))
             return err;
         if (call->fn == F_TO_UTC) {
@@ -627,8 +627,8 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             return date_text(run, &dt);
         return fmt_date(run, &dt, "%Y-%m-%d", fn);
     case F_ADD_DAYS:
-        if (acu_v_is_empty(&a[0]))
-            return acu_v_null();
+        if (acu_map_v_is_empty(&a[0]))
+            return acu_map_v_null();
         if (date_arg(run, fn, &a[0], &dt, &err) ||
             int_arg(run, fn, &a[1], -3650000L, 3650000L, &k, &err))
             return err;
@@ -637,53 +637,53 @@ acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             return fmt_date(run, &dt, "%Y-%m-%d", fn);
         return date_text(run, &dt);
     case F_IS_EMPTY:
-        return acu_v_bool(acu_v_is_empty(&a[0]));
+        return acu_map_v_bool(acu_map_v_is_empty(&a[0]));
     case F_DEFAULT:
-        return acu_v_is_empty(&a[0]) ? a[1] : a[0];
+        return acu_map_v_is_empty(&a[0]) ? a[1] : a[0];
     case F_ERROR:
         if (text_arg(run, fn, &a[0], &s, &len, &err))
             return err;
-        return acu_v_errf(run, "%.*s", (int)(len > 400 ? 400 : len), s);
+        return acu_map_v_errf(run, "%.*s", (int)(len > 400 ? 400 : len), s);
     default:
-        return acu_v_errf(run, "%s() cannot be called here", fn);
+        return acu_map_v_errf(run, "%s() cannot be called here", fn);
     }
 }
 
 /* count(list[, condition]), sum(list, value), join(list, value[, sep]):
  * the second argument is evaluated once per element, with the element as
  * the current record and the enclosing record as parent. */
-acu_val acu_func_call_lambda(acu_run *run, const acu_expr *call)
+acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call)
 {
     const char *fn = funcs[call->fn].name;
-    acu_val list = acu_expr_eval(run, call->u.args[0]);
-    acu_val sep = acu_v_str(", ", 2);
+    acu_val list = acu_map_expr_eval(run, call->u.args[0]);
+    acu_val sep = acu_map_v_str(", ", 2);
     size_t count = 0, n;
     double total = 0;
-    acu_buf b;
+    acu_map_buf b;
     acu_val result;
 
     if (list.kind == ACU_V_ERR)
         return list;
     if (list.kind == ACU_V_NULL) {
         if (call->fn == F_JOIN)
-            return acu_v_null();
-        return acu_v_num(0);
+            return acu_map_v_null();
+        return acu_map_v_num(0);
     }
     if (list.kind != ACU_V_JSON || !json_object_is_type(list.j, json_type_array))
-        return acu_v_errf(run, "%s() needs a list, got %s", fn, acu_v_kind_name(&list));
+        return acu_map_v_errf(run, "%s() needs a list, got %s", fn, acu_map_v_kind_name(&list));
     if (call->fn == F_JOIN && call->nargs > 2) {
-        sep = acu_expr_eval(run, call->u.args[2]);
+        sep = acu_map_expr_eval(run, call->u.args[2]);
         if (sep.kind == ACU_V_ERR)
             return sep;
         if (sep.kind != ACU_V_STR)
-            return acu_v_errf(run, "join(): the separator must be text");
+            return acu_map_v_errf(run, "join(): the separator must be text");
     }
     if (run->depth + 1 >= ACU_MAP_MAX_SCOPES)
-        return acu_v_errf(run, "%s(): records nest too deeply", fn);
+        return acu_map_v_errf(run, "%s(): records nest too deeply", fn);
     n = json_object_array_length(list.j);
-    acu_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
+    acu_map_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
     run->depth++;
-    result = acu_v_null();
+    result = acu_map_v_null();
     for (size_t i = 0; i < n; i++) {
         acu_val v;
         run->scopes[run->depth] = json_object_array_get_idx(list.j, i);
@@ -691,13 +691,13 @@ acu_val acu_func_call_lambda(acu_run *run, const acu_expr *call)
             count++;
             continue;
         }
-        v = acu_expr_eval(run, call->u.args[1]);
+        v = acu_map_expr_eval(run, call->u.args[1]);
         if (v.kind == ACU_V_ERR) {
             result = v;
             goto out;
         }
         if (call->fn == F_COUNT) {
-            if (acu_v_truthy(&v))
+            if (acu_map_v_truthy(&v))
                 count++;
         } else if (call->fn == F_SUM) {
             double x;
@@ -705,9 +705,9 @@ acu_val acu_func_call_lambda(acu_run *run, const acu_expr *call)
                 continue;
             if (v.kind == ACU_V_NUM)
                 x = v.u.n;
-            else if (v.kind != ACU_V_STR || acu_text_to_number(v.u.s, v.len, &x) != 0) {
-                result = acu_v_errf(run, "sum(): element %zu gives %s, not a number", i,
-                                    acu_v_kind_name(&v));
+            else if (v.kind != ACU_V_STR || acu_map_text_to_number(v.u.s, v.len, &x) != 0) {
+                result = acu_map_v_errf(run, "sum(): element %zu gives %s, not a number", i,
+                                    acu_map_v_kind_name(&v));
                 goto out;
             }
             total += x;
@@ -716,21 +716,21 @@ acu_val acu_func_call_lambda(acu_run *run, const acu_expr *call)
             size_t len;
             if (v.kind == ACU_V_NULL)
                 continue;
-            if (acu_v_to_text(run, &v, &s, &len) != 0) {
-                result = acu_v_errf(run, "join(): element %zu gives %s, not text", i,
-                                    acu_v_kind_name(&v));
+            if (acu_map_v_to_text(run, &v, &s, &len) != 0) {
+                result = acu_map_v_errf(run, "join(): element %zu gives %s, not text", i,
+                                    acu_map_v_kind_name(&v));
                 goto out;
             }
             if (count > 0)
-                acu_buf_add(&b, sep.u.s, sep.len);
-            acu_buf_add(&b, s, len);
+                acu_map_buf_add(&b, sep.u.s, sep.len);
+            acu_map_buf_add(&b, s, len);
             count++;
         }
     }
     if (call->fn == F_COUNT)
-        result = acu_v_num((double)count);
+        result = acu_map_v_num((double)count);
     else if (call->fn == F_SUM)
-        result = acu_v_num(total);
+        result = acu_map_v_num(total);
     else if (b.failed)
         result = too_long(run, fn);
     else {
@@ -741,11 +741,11 @@ acu_val acu_func_call_lambda(acu_run *run, const acu_expr *call)
             if (b.len)
                 memcpy(d, b.data, b.len);
             d[b.len] = '\0';
-            result = acu_v_str(d, b.len);
+            result = acu_map_v_str(d, b.len);
         }
     }
 out:
     run->depth--;
-    acu_buf_free(&b);
+    acu_map_buf_free(&b);
     return result;
 }

@@ -51,37 +51,37 @@ void acu_map_suggest_add(acu_map_suggest *s, const char *candidate);
 const char *acu_map_suggest_best(const acu_map_suggest *s);
 
 /* ---- a growable byte buffer with a cap -------------------------------- */
-typedef struct acu_buf {
+typedef struct acu_map_buf {
     char *data;
     size_t len;
     size_t cap;
     size_t max;   /* refuse to grow beyond this */
     int failed;   /* set once an append failed (no memory or over max) */
-} acu_buf;
-void acu_buf_init(acu_buf *b, size_t max);
-void acu_buf_free(acu_buf *b);
-int acu_buf_add(acu_buf *b, const char *data, size_t len);
-int acu_buf_adds(acu_buf *b, const char *s);
-int acu_buf_addf(acu_buf *b, const char *fmt, ...) ACU_MAP_PRINTF(2, 3);
+} acu_map_buf;
+void acu_map_buf_init(acu_map_buf *b, size_t max);
+void acu_map_buf_free(acu_map_buf *b);
+int acu_map_buf_add(acu_map_buf *b, const char *data, size_t len);
+int acu_map_buf_adds(acu_map_buf *b, const char *s);
+int acu_map_buf_addf(acu_map_buf *b, const char *fmt, ...) ACU_MAP_PRINTF(2, 3);
 /* Take the NUL-terminated contents (malloc'ed) and reset the buffer. */
-char *acu_buf_take(acu_buf *b);
+char *acu_map_buf_take(acu_map_buf *b);
 
 /* ---- pool: bump allocation freed all at once --------------------------- */
-typedef struct acu_pool_block acu_pool_block;
+typedef struct acu_map_pool_block acu_map_pool_block;
 typedef struct acu_pool {
-    acu_pool_block *head;
+    acu_map_pool_block *head;
     size_t used;      /* bytes used in head */
     size_t total;     /* bytes handed out, all blocks */
     size_t max;       /* 0: no cap */
     char inline_buf[1]; /* unused; keeps the struct non-empty on all compilers */
 } acu_pool;
-void acu_pool_init(acu_pool *p, size_t max);
-void acu_pool_free(acu_pool *p);
+void acu_map_pool_init(acu_pool *p, size_t max);
+void acu_map_pool_free(acu_pool *p);
 /* Keep the first block, drop the others, start over (per-record reuse). */
-void acu_pool_reset(acu_pool *p);
-void *acu_pool_alloc(acu_pool *p, size_t size); /* 8-aligned, NULL on failure */
-char *acu_pool_strndup(acu_pool *p, const char *s, size_t len);
-char *acu_pool_strdup(acu_pool *p, const char *s);
+void acu_map_pool_reset(acu_pool *p);
+void *acu_map_pool_alloc(acu_pool *p, size_t size); /* 8-aligned, NULL on failure */
+char *acu_map_pool_strndup(acu_pool *p, const char *s, size_t len);
+char *acu_map_pool_strdup(acu_pool *p, const char *s);
 
 /* ---- diagnostics (acu_map_diag.c) -------------------------------------- */
 int acu_map_diags_add(acu_map_diags *d, const char *file, const char *pointer,
@@ -123,7 +123,7 @@ static inline size_t acu_arr_len(json_object *a)
     return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
 
-static inline acu_val acu_v_null(void)
+static inline acu_val acu_map_v_null(void)
 {
     acu_val v = {0};
     return v;
@@ -140,27 +140,27 @@ typedef struct acu_run {
     int oom;                                 /* set when the pool refused */
 } acu_run;
 
-acu_val acu_v_str(const char *s, size_t len);
-acu_val acu_v_num(double n);
-acu_val acu_v_bool(int b);
+acu_val acu_map_v_str(const char *s, size_t len);
+acu_val acu_map_v_num(double n);
+acu_val acu_map_v_bool(int b);
 /* An error value whose sentence is printf-formatted into the run's pool. */
-acu_val acu_v_errf(acu_run *run, const char *fmt, ...) ACU_MAP_PRINTF(2, 3);
+acu_val acu_map_v_errf(acu_run *run, const char *fmt, ...) ACU_MAP_PRINTF(2, 3);
 /* Convert a JSON value (NULL = null) to a value, unwrapping nothing. */
-acu_val acu_v_from_json(json_object *j);
+acu_val acu_map_v_from_json(json_object *j);
 /* Truthiness: null, false, 0, "", empty object/array are false. */
-int acu_v_truthy(const acu_val *v);
+int acu_map_v_truthy(const acu_val *v);
 /* Empty: null, "" (after nothing), empty object/array. */
-int acu_v_is_empty(const acu_val *v);
+int acu_map_v_is_empty(const acu_val *v);
 /* Text of a scalar (numbers formatted shortest-exact), into the run's pool
  * when it must be made; null gives "". Returns 0, or -1 for JSON/errors. */
-int acu_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *len);
+int acu_map_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *len);
 /* Parse text as a number (the whole text, spaces trimmed). 0 ok, -1 not. */
-int acu_text_to_number(const char *s, size_t len, double *out);
+int acu_map_text_to_number(const char *s, size_t len, double *out);
 /* Format a number the shortest way that reads back the same ("2", "0.1"). */
-int acu_format_number(double n, char *buf, size_t cap);
+int acu_map_format_number(double n, char *buf, size_t cap);
 /* New JSON for a value (NULL for null; deep copy of JSON kind). */
-json_object *acu_v_to_json(const acu_val *v);
-const char *acu_v_kind_name(const acu_val *v);
+json_object *acu_map_v_to_json(const acu_val *v);
+const char *acu_map_v_kind_name(const acu_val *v);
 
 /* ---- expressions --------------------------------------------------------- */
 
@@ -223,38 +223,38 @@ typedef struct acu_expr_error {
 /* Parse `text` (len bytes) into an expression tree allocated in pool.
  * Template mode: text is a template with {expr} parts. Columns are 1-based
  * byte offsets into text. Returns NULL and fills *e on a syntax error. */
-acu_expr *acu_expr_parse(acu_pool *pool, const char *text, size_t len,
+acu_expr *acu_map_expr_parse(acu_pool *pool, const char *text, size_t len,
                          int template_mode, acu_expr_error *e);
 
 /* Functions (acu_map_funcs.c). */
-typedef struct acu_func_info {
+typedef struct acu_map_func_info {
     const char *name;
     uint8_t min_args;
     uint8_t max_args;   /* 255: any */
     uint8_t lambda_arg; /* index+1 of an argument evaluated per element, 0 none */
     uint8_t literal_arg;/* index+1 of an argument that must be a literal string, 0 none */
     uint8_t pure;       /* may be folded at load when all arguments are constant */
-} acu_func_info;
-int acu_func_find(const char *name, size_t len);  /* id or -1 */
-const acu_func_info *acu_func_get(int id);
-size_t acu_func_count(void);
+} acu_map_func_info;
+int acu_map_func_find(const char *name, size_t len);  /* id or -1 */
+const acu_map_func_info *acu_map_func_get(int id);
+size_t acu_map_func_count(void);
 /* Function ids that the binder and evaluator treat specially. */
-int acu_func_id_lookup(void);
-int acu_func_id_setting(void);
-int acu_func_id_if(void);
-int acu_func_id_coalesce(void);
+int acu_map_func_id_lookup(void);
+int acu_map_func_id_setting(void);
+int acu_map_func_id_if(void);
+int acu_map_func_id_coalesce(void);
 
 /* Evaluate (acu_map_eval.c). */
-acu_val acu_expr_eval(acu_run *run, const acu_expr *e);
+acu_val acu_map_expr_eval(acu_run *run, const acu_expr *e);
 /* Call function `fn` on evaluated args (not for lambda/lazy functions). */
-acu_val acu_func_call(acu_run *run, const acu_expr *call, acu_val *args,
+acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *args,
                       int nargs);
 /* Lambda-style functions: count, sum, join. */
-acu_val acu_func_call_lambda(acu_run *run, const acu_expr *call);
+acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call);
 /* Resolve a path in the run's scopes. */
-acu_val acu_path_eval(acu_run *run, const acu_path *p);
+acu_val acu_map_path_eval(acu_run *run, const acu_path *p);
 /* Unwrap an Acumatica field value: {"value":x} -> x, {} -> NULL. */
-json_object *acu_unwrap(json_object *o);
+json_object *acu_map_unwrap(json_object *o);
 
 /* ---- dates (acu_map_date.c) ---------------------------------------------- */
 typedef struct acu_datetime {
@@ -268,19 +268,19 @@ typedef struct acu_datetime {
  * "2024-01-05T10:00:00" = local, "2024-01-05"), and Acumatica's
  * "12/14/2023 19:57:08" (month/day/year, local). Times without an offset
  * are in local_offset_min. 0 ok, -1 not a date. */
-int acu_date_parse(const char *s, size_t len, int local_offset_min,
+int acu_map_date_parse(const char *s, size_t len, int local_offset_min,
                    acu_datetime *out);
 /* Parse with a strptime-style format; the result is local time. */
-int acu_date_parse_format(const char *s, size_t len, const char *fmt,
+int acu_map_date_parse_format(const char *s, size_t len, const char *fmt,
                           int local_offset_min, acu_datetime *out);
 /* RFC 3339 text (milliseconds when non-zero, trailing zeros trimmed). */
-int acu_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap);
+int acu_map_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap);
 /* strftime-style text in the date's own offset. -1 on a bad format. */
-int acu_date_format(const acu_datetime *d, const char *fmt, char *buf,
+int acu_map_date_format(const acu_datetime *d, const char *fmt, char *buf,
                     size_t cap);
 
 /* ---- catalogue (acu_map_catalog.c) --------------------------------------- */
-typedef struct acu_catalog acu_catalog;
+typedef struct acu_map_catalog acu_map_catalog;
 typedef enum acu_ftype {
     ACU_FT_UNKNOWN = 0,
     ACU_FT_STRING,
@@ -304,20 +304,20 @@ typedef struct acu_field_info {
 } acu_field_info;
 
 /* Parse a catalogue document (the set keeps doc alive). */
-acu_catalog *acu_catalog_new(json_object *doc);
-void acu_catalog_free(acu_catalog *c);
-int acu_catalog_has_entity(const acu_catalog *c, const char *entity);
-int acu_catalog_is_top_level(const acu_catalog *c, const char *entity);
+acu_map_catalog *acu_map_catalog_new(json_object *doc);
+void acu_map_catalog_free(acu_map_catalog *c);
+int acu_map_catalog_has_entity(const acu_map_catalog *c, const char *entity);
+int acu_map_catalog_is_top_level(const acu_map_catalog *c, const char *entity);
 /* 0 and *info when entity has field; -1 when not. */
-int acu_catalog_field(const acu_catalog *c, const char *entity,
+int acu_map_catalog_field(const acu_map_catalog *c, const char *entity,
                       const char *field, acu_field_info *info);
 /* Best "did you mean" among the entity's fields (or entities when entity
  * is NULL); NULL when none is close. */
-const char *acu_catalog_suggest(const acu_catalog *c, const char *entity,
+const char *acu_map_catalog_suggest(const acu_map_catalog *c, const char *entity,
                                 const char *name);
-const char *acu_catalog_last_modified(const acu_catalog *c, const char *entity);
-json_object *acu_catalog_keys(const acu_catalog *c, const char *entity);
-const char *acu_ftype_name(acu_ftype t);
+const char *acu_map_catalog_last_modified(const acu_map_catalog *c, const char *entity);
+json_object *acu_map_catalog_keys(const acu_map_catalog *c, const char *entity);
+const char *acu_map_ftype_name(acu_ftype t);
 
 /* ---- lookup tables ------------------------------------------------------- */
 typedef enum acu_nomatch {
@@ -411,7 +411,7 @@ struct acu_mapset {
     acu_pool pool;                /* compiled trees and strings */
     char *version;
     int tz_offset_min;
-    acu_catalog *catalog;
+    acu_map_catalog *catalog;
     json_object *catalog_doc;
     acu_map **maps;
     size_t nmaps;

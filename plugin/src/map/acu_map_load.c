@@ -342,11 +342,11 @@ static void collect_targets(json_object *fields, const char *prefix,
             continue;
         if (*prefix) {
             size_t n = strlen(prefix) + strlen(t) + 2;
-            full = acu_pool_alloc(pool, n);
+            full = acu_map_pool_alloc(pool, n);
             if (full)
                 snprintf(full, n, "%s.%s", prefix, t);
         } else {
-            full = acu_pool_strdup(pool, t);
+            full = acu_map_pool_strdup(pool, t);
         }
         if (full == NULL)
             continue;
@@ -404,7 +404,7 @@ static void apply_field_ops(loader *L, json_object *base, json_object *ov_fields
         if (idx < 0 && (strcmp(op, "remove") == 0 || strcmp(op, "replace") == 0)) {
             acu_map_suggest s;
             acu_pool tmp;
-            acu_pool_init(&tmp, 0);
+            acu_map_pool_init(&tmp, 0);
             acu_map_suggest_init(&s, target);
             collect_targets(fields, "", &s, &tmp);
             if (acu_map_suggest_best(&s))
@@ -415,7 +415,7 @@ static void apply_field_ops(loader *L, json_object *base, json_object *ov_fields
                 acu_map_diags_add(L->diags, file, tp, 0,
                                   "mapping '%s' (%s) has no field with target '%s' to %s",
                                   mapname, dir, target, op);
-            acu_pool_free(&tmp);
+            acu_map_pool_free(&tmp);
         } else if (idx >= 0 && strcmp(op, "add") == 0) {
             const char *of, *optr;
             acu_map_get_origin(json_object_array_get_idx(container, (size_t)idx), &of, &optr);
@@ -632,10 +632,10 @@ void acu_mapset_free(acu_mapset *set)
     free(set->maps);
     free(set->lookups);
     json_object_put(set->lookup_docs);
-    acu_catalog_free(set->catalog);
+    acu_map_catalog_free(set->catalog);
     json_object_put(set->catalog_doc);
     json_object_put(set->keep);
-    acu_pool_free(&set->pool);
+    acu_map_pool_free(&set->pool);
     free(set->version);
     free(set);
 }
@@ -699,7 +699,7 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
         goto out;
     }
     L.set = set;
-    acu_pool_init(&set->pool, 0);
+    acu_map_pool_init(&set->pool, 0);
     set->keep = json_object_new_array();
     version = opts->endpoint_version ? opts->endpoint_version : DEFAULT_VERSION;
     set->version = strdup(version);
@@ -721,7 +721,7 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
         goto done;
     }
     set->catalog_doc = json_tokener_parse((const char *)cat->data);
-    set->catalog = set->catalog_doc ? acu_catalog_new(set->catalog_doc) : NULL;
+    set->catalog = set->catalog_doc ? acu_map_catalog_new(set->catalog_doc) : NULL;
     if (set->catalog == NULL) {
         st = acu_map_err(err, CONN_INTERNAL, "mappings: the built-in catalogue %s is damaged", path);
         goto out;

@@ -94,9 +94,9 @@ static void lex_string(parser *p, tok *t)
 {
     char q = p->text[p->pos];
     size_t i = p->pos + 1;
-    acu_buf b;
+    acu_map_buf b;
 
-    acu_buf_init(&b, ACU_MAP_MAX_EXPR_LEN + 1);
+    acu_map_buf_init(&b, ACU_MAP_MAX_EXPR_LEN + 1);
     while (i < p->len && p->text[i] != q) {
         char c = p->text[i];
         if (c == '\\') {
@@ -104,14 +104,14 @@ static void lex_string(parser *p, tok *t)
                 break;
             c = p->text[++i];
             switch (c) {
-            case 'n': acu_buf_add(&b, "\n", 1); break;
-            case 't': acu_buf_add(&b, "\t", 1); break;
-            case 'r': acu_buf_add(&b, "\r", 1); break;
+            case 'n': acu_map_buf_add(&b, "\n", 1); break;
+            case 't': acu_map_buf_add(&b, "\t", 1); break;
+            case 'r': acu_map_buf_add(&b, "\r", 1); break;
             case '\\': case '\'': case '"': case '/': case '{': case '}':
-                acu_buf_add(&b, &c, 1);
+                acu_map_buf_add(&b, &c, 1);
                 break;
             default:
-                acu_buf_free(&b);
+                acu_map_buf_free(&b);
                 fail(p, i - 1, "unknown escape '\\%c' in a string; use \\\\ for a backslash", c);
                 t->kind = T_ERR;
                 return;
@@ -119,25 +119,25 @@ static void lex_string(parser *p, tok *t)
             i++;
             continue;
         }
-        acu_buf_add(&b, &c, 1);
+        acu_map_buf_add(&b, &c, 1);
         i++;
     }
     if (i >= p->len) {
-        acu_buf_free(&b);
+        acu_map_buf_free(&b);
         fail(p, p->pos, "the string that starts here is not closed with %c", q);
         t->kind = T_ERR;
         return;
     }
     if (b.failed) {
-        acu_buf_free(&b);
+        acu_map_buf_free(&b);
         fail(p, p->pos, "the string is too long");
         t->kind = T_ERR;
         return;
     }
     t->kind = T_STR;
     t->slen = b.len;
-    t->str = acu_pool_strndup(p->pool, b.data ? b.data : "", b.len);
-    acu_buf_free(&b);
+    t->str = acu_map_pool_strndup(p->pool, b.data ? b.data : "", b.len);
+    acu_map_buf_free(&b);
     if (t->str == NULL) {
         fail(p, p->pos, "out of memory");
         t->kind = T_ERR;
@@ -277,7 +277,7 @@ static void next(parser *p)
 
 static acu_expr *node(parser *p, acu_op op, size_t at, int nargs)
 {
-    acu_expr *e = acu_pool_alloc(p->pool, sizeof(*e));
+    acu_expr *e = acu_map_pool_alloc(p->pool, sizeof(*e));
 
     if (e == NULL) {
         fail(p, at, "out of memory");
@@ -288,7 +288,7 @@ static acu_expr *node(parser *p, acu_op op, size_t at, int nargs)
     e->column = (int32_t)at + 1;
     e->nargs = (uint16_t)nargs;
     if (nargs > 0) {
-        e->u.args = acu_pool_alloc(p->pool, sizeof(acu_expr *) * (size_t)nargs);
+        e->u.args = acu_map_pool_alloc(p->pool, sizeof(acu_expr *) * (size_t)nargs);
         if (e->u.args == NULL) {
             fail(p, at, "out of memory");
             return NULL;
@@ -329,7 +329,7 @@ static int enter(parser *p)
 
 static acu_expr *parse_path(parser *p)
 {
-    acu_path *path = acu_pool_alloc(p->pool, sizeof(*path));
+    acu_path *path = acu_map_pool_alloc(p->pool, sizeof(*path));
     acu_expr *e = node(p, ACU_OP_PATH, p->cur.start, 0);
     char d[64];
 
@@ -360,7 +360,7 @@ static acu_expr *parse_path(parser *p)
         path->is_this = 1;
         next(p);
     } else {
-        path->seg[0].key = acu_pool_strndup(p->pool, p->text + p->cur.start, p->cur.len);
+        path->seg[0].key = acu_map_pool_strndup(p->pool, p->text + p->cur.start, p->cur.len);
         path->seg[0].index = -1;
         path->nseg = 1;
         next(p);
@@ -382,7 +382,7 @@ static acu_expr *parse_path(parser *p)
                      tok_desc(p, &p->cur, d, sizeof(d)));
                 return NULL;
             }
-            sg->key = acu_pool_strndup(p->pool, p->text + p->cur.start, p->cur.len);
+            sg->key = acu_map_pool_strndup(p->pool, p->text + p->cur.start, p->cur.len);
             sg->index = -1;
             next(p);
         } else {
@@ -432,7 +432,7 @@ static acu_expr *parse_call(parser *p)
     acu_expr *e;
     char d[64];
 
-    fn = acu_func_find(p->text + at, name_len);
+    fn = acu_map_func_find(p->text + at, name_len);
     next(p); /* name */
     next(p); /* ( */
     if (p->cur.kind != T_RP) {
@@ -464,13 +464,13 @@ static acu_expr *parse_call(parser *p)
         if (e == NULL)
             return NULL;
         e->fn = 255;
-        path = acu_pool_alloc(p->pool, sizeof(*path));
+        path = acu_map_pool_alloc(p->pool, sizeof(*path));
         if (path == NULL) {
             fail(p, at, "out of memory");
             return NULL;
         }
         memset(path, 0, sizeof(*path));
-        path->seg[0].key = acu_pool_strndup(p->pool, p->text + at, name_len);
+        path->seg[0].key = acu_map_pool_strndup(p->pool, p->text + at, name_len);
         path->nseg = 1;
         e->aux = path; /* the unknown name, for the binder's message */
     } else {
@@ -494,14 +494,14 @@ static acu_expr *parse_primary(parser *p)
         e = node(p, ACU_OP_CONST, p->cur.start, 0);
         if (e == NULL)
             return NULL;
-        e->u.k = acu_v_num(p->cur.num);
+        e->u.k = acu_map_v_num(p->cur.num);
         next(p);
         return e;
     case T_STR:
         e = node(p, ACU_OP_CONST, p->cur.start, 0);
         if (e == NULL)
             return NULL;
-        e->u.k = acu_v_str(p->cur.str, p->cur.slen);
+        e->u.k = acu_map_v_str(p->cur.str, p->cur.slen);
         next(p);
         return e;
     case T_LP: {
@@ -525,7 +525,7 @@ static acu_expr *parse_primary(parser *p)
             e = node(p, ACU_OP_CONST, p->cur.start, 0);
             if (e == NULL)
                 return NULL;
-            e->u.k = acu_v_bool(name_is(p, &p->cur, "true"));
+            e->u.k = acu_map_v_bool(name_is(p, &p->cur, "true"));
             next(p);
             return e;
         }
@@ -699,10 +699,10 @@ static acu_expr *parse_template(parser *p)
     acu_expr *parts[ACU_MAP_MAX_ARGS * 2];
     int n = 0;
     size_t i = 0;
-    acu_buf lit;
+    acu_map_buf lit;
     acu_expr *e;
 
-    acu_buf_init(&lit, ACU_MAP_MAX_EXPR_LEN + 1);
+    acu_map_buf_init(&lit, ACU_MAP_MAX_EXPR_LEN + 1);
     p->in_template = 1;
     while (i <= p->len) {
         char c = i < p->len ? p->text[i] : '\0';
@@ -710,37 +710,37 @@ static acu_expr *parse_template(parser *p)
         if (!flush) {
             if (c == '{' || c == '}') {
                 if (i + 1 < p->len && p->text[i + 1] == c) {
-                    acu_buf_add(&lit, &c, 1);
+                    acu_map_buf_add(&lit, &c, 1);
                     i += 2;
                     continue;
                 }
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 fail(p, i, "a single '}' in a template must be written '}}'");
                 return NULL;
             }
-            acu_buf_add(&lit, &c, 1);
+            acu_map_buf_add(&lit, &c, 1);
             i++;
             continue;
         }
         if (lit.len > 0) {
             if (n >= (int)(sizeof(parts) / sizeof(parts[0]))) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 fail(p, i, "a template has at most %d parts", (int)(sizeof(parts) / sizeof(parts[0])));
                 return NULL;
             }
             e = node(p, ACU_OP_CONST, i - lit.len, 0);
             if (e == NULL) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 return NULL;
             }
             {
-                char *s = acu_pool_strndup(p->pool, lit.data, lit.len);
+                char *s = acu_map_pool_strndup(p->pool, lit.data, lit.len);
                 if (s == NULL) {
-                    acu_buf_free(&lit);
+                    acu_map_buf_free(&lit);
                     fail(p, i, "out of memory");
                     return NULL;
                 }
-                e->u.k = acu_v_str(s, lit.len);
+                e->u.k = acu_map_v_str(s, lit.len);
             }
             parts[n++] = e;
             lit.len = 0;
@@ -755,22 +755,22 @@ static acu_expr *parse_template(parser *p)
             p->depth = 0;
             next(p);
             if (p->cur.kind == T_RBRACE) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 fail(p, open, "the {} here is empty; write {{}} for literal braces");
                 return NULL;
             }
             if (p->cur.kind == T_EOF) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 fail(p, open, "the '{' here is not closed with '}'");
                 return NULL;
             }
             e = parse_expr(p);
             if (e == NULL) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 return NULL;
             }
             if (p->cur.kind != T_RBRACE) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 if (p->cur.kind == T_EOF)
                     fail(p, open, "the '{' here is not closed with '}'");
                 else
@@ -779,7 +779,7 @@ static acu_expr *parse_template(parser *p)
                 return NULL;
             }
             if (n >= (int)(sizeof(parts) / sizeof(parts[0]))) {
-                acu_buf_free(&lit);
+                acu_map_buf_free(&lit);
                 fail(p, open, "a template has at most %d parts", (int)(sizeof(parts) / sizeof(parts[0])));
                 return NULL;
             }
@@ -787,7 +787,7 @@ static acu_expr *parse_template(parser *p)
             i = p->pos; /* just past '}' */
         }
     }
-    acu_buf_free(&lit);
+    acu_map_buf_free(&lit);
     if (n == 1 && parts[0]->op == ACU_OP_CONST)
         return parts[0];
     e = node(p, ACU_OP_CONCAT, 0, n);
@@ -798,12 +798,12 @@ static acu_expr *parse_template(parser *p)
     if (n == 0) {
         /* The empty template is the empty string. */
         e->op = ACU_OP_CONST;
-        e->u.k = acu_v_str("", 0);
+        e->u.k = acu_map_v_str("", 0);
     }
     return e;
 }
 
-acu_expr *acu_expr_parse(acu_pool *pool, const char *text, size_t len,
+acu_expr *acu_map_expr_parse(acu_pool *pool, const char *text, size_t len,
                          int template_mode, acu_expr_error *err)
 {
     parser p;

@@ -102,7 +102,7 @@ static const char *source_pointer(const where *w, const acu_field *f,
     /* A transform chain (trim(upper(x))) still reads one field: look
      * through calls to the value they were applied to. */
     while (e != NULL && e->op == ACU_OP_CALL && e->nargs > 0) {
-        if (e->fn == acu_func_id_lookup() && e->nargs > 1)
+        if (e->fn == acu_map_func_id_lookup() && e->nargs > 1)
             e = e->u.args[1];
         else
             e = e->u.args[0];
@@ -164,14 +164,14 @@ static json_object *wire_json(acu_run *run, acu_ftype wire, acu_val *v,
     case ACU_FT_BYTE:
         if (v->kind == ACU_V_NUM)
             n = v->u.n;
-        else if (v->kind == ACU_V_STR && acu_text_to_number(v->u.s, v->len, &n) == 0)
+        else if (v->kind == ACU_V_STR && acu_map_text_to_number(v->u.s, v->len, &n) == 0)
             v->j = NULL;
         else {
             if (v->kind == ACU_V_STR)
                 snprintf(why, cap, "expected a number, got '%.*s'",
                          (int)(v->len > 40 ? 40 : v->len), v->u.s);
             else
-                snprintf(why, cap, "expected a number, got %s", acu_v_kind_name(v));
+                snprintf(why, cap, "expected a number, got %s", acu_map_v_kind_name(v));
             return NULL;
         }
         if (is_int_type(wire)) {
@@ -206,17 +206,17 @@ static json_object *wire_json(acu_run *run, acu_ftype wire, acu_val *v,
                     return json_object_new_boolean(0);
             }
         }
-        snprintf(why, cap, "expected true or false, got %s", acu_v_kind_name(v));
+        snprintf(why, cap, "expected true or false, got %s", acu_map_v_kind_name(v));
         return NULL;
     case ACU_FT_DATETIME: {
         acu_datetime dt;
         if (v->kind != ACU_V_STR ||
-            acu_date_parse(v->u.s, v->len, run->set->tz_offset_min, &dt) != 0) {
+            acu_map_date_parse(v->u.s, v->len, run->set->tz_offset_min, &dt) != 0) {
             if (v->kind == ACU_V_STR)
                 snprintf(why, cap, "expected a date or date-time, got '%.*s'",
                          (int)(v->len > 40 ? 40 : v->len), v->u.s);
             else
-                snprintf(why, cap, "expected a date or date-time, got %s", acu_v_kind_name(v));
+                snprintf(why, cap, "expected a date or date-time, got %s", acu_map_v_kind_name(v));
             return NULL;
         }
         return v->j ? json_object_get(v->j) : json_object_new_string_len(v->u.s, (int)v->len);
@@ -225,13 +225,13 @@ static json_object *wire_json(acu_run *run, acu_ftype wire, acu_val *v,
         if (v->kind == ACU_V_STR)
             return v->j ? json_object_get(v->j) : json_object_new_string_len(v->u.s, (int)v->len);
         if (v->kind == ACU_V_NUM || v->kind == ACU_V_BOOL) {
-            if (acu_v_to_text(run, v, &s, &len) != 0) {
+            if (acu_map_v_to_text(run, v, &s, &len) != 0) {
                 snprintf(why, cap, "out of memory");
                 return NULL;
             }
             return json_object_new_string_len(s, (int)len);
         }
-        snprintf(why, cap, "expected text, got %s", acu_v_kind_name(v));
+        snprintf(why, cap, "expected text, got %s", acu_map_v_kind_name(v));
         return NULL;
     }
 }
@@ -304,13 +304,13 @@ static long first_match(acu_run *run, rec *r, const acu_filter *fl, size_t n,
                         const where *w)
 {
     for (size_t i = 0; i < n; i++) {
-        acu_val v = acu_expr_eval(run, fl[i].when);
+        acu_val v = acu_map_expr_eval(run, fl[i].when);
         if (v.kind == ACU_V_ERR) {
             add_error(r, fl[i].origin_file, fl[i].origin_ptr, w->tgt[0] ? w->tgt : NULL,
                       w->src, "the filter failed: %.*s", (int)v.len, v.u.s);
             return -2;
         }
-        if (acu_v_truthy(&v))
+        if (acu_map_v_truthy(&v))
             return (long)i;
     }
     return -1;
@@ -320,12 +320,12 @@ static long first_match(acu_run *run, rec *r, const acu_filter *fl, size_t n,
 static char *filter_message(acu_run *run, const acu_filter *f, const char *what)
 {
     if (f->message != NULL) {
-        acu_val v = acu_expr_eval(run, f->message);
+        acu_val v = acu_map_expr_eval(run, f->message);
         const char *s;
         size_t len;
         if (v.kind == ACU_V_ERR)
             return acu_map_strdupf("%s (the message failed: %.*s)", what, (int)v.len, v.u.s);
-        if (acu_v_to_text(run, &v, &s, &len) == 0 && len > 0)
+        if (acu_map_v_to_text(run, &v, &s, &len) == 0 && len > 0)
             return acu_map_strdupf("%.*s", (int)len, s);
     }
     return acu_map_strdupf("%s at %s %s", what, f->origin_file, f->origin_ptr);
@@ -337,7 +337,7 @@ static int run_node(acu_run *run, rec *r, const acu_node *node, json_object *out
 static int run_children(acu_run *run, rec *r, const acu_field *f, json_object *out,
                         const where *w)
 {
-    acu_val src = acu_expr_eval(run, f->value);
+    acu_val src = acu_map_expr_eval(run, f->value);
     char tp[600], sp[600];
     json_object *arr;
     size_t n;
@@ -357,7 +357,7 @@ static int run_children(acu_run *run, rec *r, const acu_field *f, json_object *o
     }
     if (src.kind != ACU_V_JSON) {
         add_error(r, f->origin_file, f->origin_ptr, tp, source_pointer(w, f, sp, sizeof(sp)),
-                  "'%s' needs a list (or one object), got %s", f->target, acu_v_kind_name(&src));
+                  "'%s' needs a list (or one object), got %s", f->target, acu_map_v_kind_name(&src));
         return 0;
     }
     single = !json_object_is_type(src.j, json_type_array);
@@ -421,11 +421,11 @@ static int run_children(acu_run *run, rec *r, const acu_field *f, json_object *o
             return -1;
         }
         if (f->child->delete_when != NULL) {
-            acu_val d = acu_expr_eval(run, f->child->delete_when);
+            acu_val d = acu_map_expr_eval(run, f->child->delete_when);
             if (d.kind == ACU_V_ERR)
                 add_error(r, f->origin_file, f->origin_ptr, cw.tgt, cw.src,
                           "delete_when failed: %.*s", (int)d.len, d.u.s);
-            else if (acu_v_truthy(&d))
+            else if (acu_map_v_truthy(&d))
                 json_object_object_add(line, "delete", json_object_new_boolean(1));
         }
     }
@@ -449,28 +449,28 @@ static int run_field(acu_run *run, rec *r, const acu_field *f, json_object *out,
     json_object *j;
 
     if (f->when != NULL) {
-        acu_val c = acu_expr_eval(run, f->when);
+        acu_val c = acu_map_expr_eval(run, f->when);
         if (c.kind == ACU_V_ERR) {
             target_pointer(w, f, tp, sizeof(tp));
             add_error(r, f->origin_file, f->origin_ptr, tp, NULL, "the condition failed: %.*s",
                       (int)c.len, c.u.s);
             return 0;
         }
-        if (!acu_v_truthy(&c))
+        if (!acu_map_v_truthy(&c))
             return 0;
     }
     if (f->child != NULL)
         return run_children(run, r, f, out, w);
-    v = acu_expr_eval(run, f->value);
+    v = acu_map_expr_eval(run, f->value);
     if (v.kind == ACU_V_ERR) {
         target_pointer(w, f, tp, sizeof(tp));
         add_error(r, f->origin_file, f->origin_ptr, tp, source_pointer(w, f, sp, sizeof(sp)),
                   "%.*s", (int)v.len, v.u.s);
         return 0;
     }
-    if (acu_v_is_empty(&v) && f->def != NULL)
-        v = acu_v_from_json(f->def);
-    if (acu_v_is_empty(&v)) {
+    if (acu_map_v_is_empty(&v) && f->def != NULL)
+        v = acu_map_v_from_json(f->def);
+    if (acu_map_v_is_empty(&v)) {
         if (f->required) {
             target_pointer(w, f, tp, sizeof(tp));
             if (f->source_text)
@@ -489,7 +489,7 @@ static int run_field(acu_run *run, rec *r, const acu_field *f, json_object *out,
     if (f->max_length > 0 && (v.kind == ACU_V_STR || v.kind == ACU_V_NUM)) {
         const char *s;
         size_t len, chars;
-        if (acu_v_to_text(run, &v, &s, &len) == 0 &&
+        if (acu_map_v_to_text(run, &v, &s, &len) == 0 &&
             (chars = utf8_chars(s, len)) > (size_t)f->max_length) {
             if (!f->truncate) {
                 target_pointer(w, f, tp, sizeof(tp));
@@ -498,7 +498,7 @@ static int run_field(acu_run *run, rec *r, const acu_field *f, json_object *out,
                           (int)f->max_length, chars);
                 return 0;
             }
-            v = acu_v_str(s, utf8_prefix(s, len, (size_t)f->max_length));
+            v = acu_map_v_str(s, utf8_prefix(s, len, (size_t)f->max_length));
         }
     }
     if (f->kind == ACU_TGT_FIELD || f->kind == ACU_TGT_CUSTOM || f->kind == ACU_TGT_SYSTEM_ID) {
@@ -506,11 +506,11 @@ static int run_field(acu_run *run, rec *r, const acu_field *f, json_object *out,
         if (j == NULL) {
             target_pointer(w, f, tp, sizeof(tp));
             add_error(r, f->origin_file, f->origin_ptr, tp, source_pointer(w, f, sp, sizeof(sp)),
-                      "'%s' (%s): %s", f->target, acu_ftype_name((acu_ftype)f->wire), why);
+                      "'%s' (%s): %s", f->target, acu_map_ftype_name((acu_ftype)f->wire), why);
             return 0;
         }
     } else {
-        j = acu_v_to_json(&v);
+        j = acu_map_v_to_json(&v);
         if (j == NULL && v.kind != ACU_V_NULL)
             return -1;
     }
@@ -558,13 +558,13 @@ static conn_status map_one(acu_run *run, const acu_map *m, acu_map_result *res,
         json_object_object_get_ex(m->doc, "$origins", &origins);
         json_object_object_get_ex(origins, "id", &idf);
         idfile = idf ? json_object_get_string(idf) : m->name;
-        acu_val v = acu_expr_eval(run, m->id);
+        acu_val v = acu_map_expr_eval(run, m->id);
         const char *s;
         size_t len;
         if (v.kind == ACU_V_ERR)
             add_error(&r, idfile, "/id", NULL, w->src, "the id failed: %.*s",
                       (int)v.len, v.u.s);
-        else if (!acu_v_is_empty(&v) && acu_v_to_text(run, &v, &s, &len) == 0)
+        else if (!acu_map_v_is_empty(&v) && acu_map_v_to_text(run, &v, &s, &len) == 0)
             res->id = acu_map_strdupf("%.*s", (int)len, s);
         else if (m->dir == ACU_MAP_TO_HOST)
             add_error(&r, idfile, "/id", NULL, w->src,
@@ -635,14 +635,14 @@ conn_status acu_map_from_host(const acu_map *m, json_object *host_record,
     if (!json_object_is_type(host_record, json_type_object))
         return acu_map_err(err, CONN_INVALID, "mapping %s: the record is not a JSON object", m->name);
     memset(&run, 0, sizeof(run));
-    acu_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
+    acu_map_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
     run.set = m->set;
     run.scopes[0] = host_record;
     run.depth = 0;
     w.src[0] = '\0';
     w.tgt[0] = '\0';
     st = map_one(&run, m, out, &w, err);
-    acu_pool_free(&run.pool);
+    acu_map_pool_free(&run.pool);
     if (st != CONN_OK)
         acu_map_result_clear(out);
     return st;
@@ -661,7 +661,7 @@ conn_status acu_map_to_host(const acu_map *m, json_object *acu_record,
     if (!json_object_is_type(acu_record, json_type_object))
         return acu_map_err(err, CONN_INVALID, "mapping %s: the record is not a JSON object", m->name);
     memset(&run, 0, sizeof(run));
-    acu_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
+    acu_map_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
     run.set = m->set;
     run.scopes[0] = acu_record;
     run.depth = 0;
@@ -676,7 +676,7 @@ conn_status acu_map_to_host(const acu_map *m, json_object *acu_record,
         acu_map_result_clear(&res);
     } else {
         acu_val list;
-        list = acu_expr_eval(&run, m->for_each);
+        list = acu_map_expr_eval(&run, m->for_each);
         if (list.kind == ACU_V_JSON && json_object_is_type(list.j, json_type_array)) {
             size_t n = json_object_array_length(list.j);
             run.depth = 1;
@@ -693,11 +693,11 @@ conn_status acu_map_to_host(const acu_map *m, json_object *acu_record,
                 if (st == CONN_OK)
                     st = emit(user, &res);
                 acu_map_result_clear(&res);
-                acu_pool_reset(&run.pool);
+                acu_map_pool_reset(&run.pool);
             }
         }
     }
-    acu_pool_free(&run.pool);
+    acu_map_pool_free(&run.pool);
     return st;
 }
 

@@ -43,20 +43,20 @@ char *acu_map_strdupf(const char *fmt, ...)
 
 char *acu_map_pointer_join(const char *base, const char *token)
 {
-    acu_buf b;
+    acu_map_buf b;
 
-    acu_buf_init(&b, 1u << 16);
-    acu_buf_adds(&b, base ? base : "");
-    acu_buf_add(&b, "/", 1);
+    acu_map_buf_init(&b, 1u << 16);
+    acu_map_buf_adds(&b, base ? base : "");
+    acu_map_buf_add(&b, "/", 1);
     for (const char *p = token; p && *p; p++) {
         if (*p == '~')
-            acu_buf_add(&b, "~0", 2);
+            acu_map_buf_add(&b, "~0", 2);
         else if (*p == '/')
-            acu_buf_add(&b, "~1", 2);
+            acu_map_buf_add(&b, "~1", 2);
         else
-            acu_buf_add(&b, p, 1);
+            acu_map_buf_add(&b, p, 1);
     }
-    return acu_buf_take(&b);
+    return acu_map_buf_take(&b);
 }
 
 char *acu_map_pointer_index(const char *base, size_t index)
@@ -149,13 +149,13 @@ const char *acu_map_suggest_best(const acu_map_suggest *s)
 
 /* ---- buffer ---- */
 
-void acu_buf_init(acu_buf *b, size_t max)
+void acu_map_buf_init(acu_map_buf *b, size_t max)
 {
     memset(b, 0, sizeof(*b));
     b->max = max;
 }
 
-void acu_buf_free(acu_buf *b)
+void acu_map_buf_free(acu_map_buf *b)
 {
     if (b == NULL)
         return;
@@ -163,7 +163,7 @@ void acu_buf_free(acu_buf *b)
     memset(b, 0, sizeof(*b));
 }
 
-int acu_buf_add(acu_buf *b, const char *data, size_t len)
+int acu_map_buf_add(acu_map_buf *b, const char *data, size_t len)
 {
     if (b->failed)
         return -1;
@@ -193,12 +193,12 @@ int acu_buf_add(acu_buf *b, const char *data, size_t len)
     return 0;
 }
 
-int acu_buf_adds(acu_buf *b, const char *s)
+int acu_map_buf_adds(acu_map_buf *b, const char *s)
 {
-    return acu_buf_add(b, s, strlen(s));
+    return acu_map_buf_add(b, s, strlen(s));
 }
 
-int acu_buf_addf(acu_buf *b, const char *fmt, ...)
+int acu_map_buf_addf(acu_map_buf *b, const char *fmt, ...)
 {
     va_list ap;
     char small[256];
@@ -212,7 +212,7 @@ int acu_buf_addf(acu_buf *b, const char *fmt, ...)
         return -1;
     }
     if ((size_t)n < sizeof(small))
-        return acu_buf_add(b, small, (size_t)n);
+        return acu_map_buf_add(b, small, (size_t)n);
     {
         char *big = malloc((size_t)n + 1);
         int rc;
@@ -223,21 +223,21 @@ int acu_buf_addf(acu_buf *b, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(big, (size_t)n + 1, fmt, ap);
         va_end(ap);
-        rc = acu_buf_add(b, big, (size_t)n);
+        rc = acu_map_buf_add(b, big, (size_t)n);
         free(big);
         return rc;
     }
 }
 
-char *acu_buf_take(acu_buf *b)
+char *acu_map_buf_take(acu_map_buf *b)
 {
     char *s;
 
     if (b->failed) {
-        acu_buf_free(b);
+        acu_map_buf_free(b);
         return NULL;
     }
-    if (b->data == NULL && acu_buf_add(b, "", 0) != 0)
+    if (b->data == NULL && acu_map_buf_add(b, "", 0) != 0)
         return NULL;
     s = b->data;
     b->data = NULL;
@@ -247,8 +247,8 @@ char *acu_buf_take(acu_buf *b)
 
 /* ---- pool ---- */
 
-struct acu_pool_block {
-    acu_pool_block *next;
+struct acu_map_pool_block {
+    acu_map_pool_block *next;
     size_t size;
     /* data follows, 8-aligned by the header size below */
     max_align_t align_[];
@@ -256,15 +256,15 @@ struct acu_pool_block {
 
 #define POOL_BLOCK 8192u
 
-void acu_pool_init(acu_pool *p, size_t max)
+void acu_map_pool_init(acu_pool *p, size_t max)
 {
     memset(p, 0, sizeof(*p));
     p->max = max;
 }
 
-void acu_pool_free(acu_pool *p)
+void acu_map_pool_free(acu_pool *p)
 {
-    acu_pool_block *b, *n;
+    acu_map_pool_block *b, *n;
 
     if (p == NULL)
         return;
@@ -276,9 +276,9 @@ void acu_pool_free(acu_pool *p)
     p->used = p->total = 0;
 }
 
-void acu_pool_reset(acu_pool *p)
+void acu_map_pool_reset(acu_pool *p)
 {
-    acu_pool_block *b, *n;
+    acu_map_pool_block *b, *n;
 
     if (p->head == NULL)
         return;
@@ -292,9 +292,9 @@ void acu_pool_reset(acu_pool *p)
     p->total = 0;
 }
 
-void *acu_pool_alloc(acu_pool *p, size_t size)
+void *acu_map_pool_alloc(acu_pool *p, size_t size)
 {
-    acu_pool_block *b;
+    acu_map_pool_block *b;
     size_t need = (size + 7u) & ~(size_t)7u;
     char *mem;
 
@@ -318,9 +318,9 @@ void *acu_pool_alloc(acu_pool *p, size_t size)
     return mem;
 }
 
-char *acu_pool_strndup(acu_pool *p, const char *s, size_t len)
+char *acu_map_pool_strndup(acu_pool *p, const char *s, size_t len)
 {
-    char *d = acu_pool_alloc(p, len + 1);
+    char *d = acu_map_pool_alloc(p, len + 1);
 
     if (d == NULL)
         return NULL;
@@ -330,7 +330,7 @@ char *acu_pool_strndup(acu_pool *p, const char *s, size_t len)
     return d;
 }
 
-char *acu_pool_strdup(acu_pool *p, const char *s)
+char *acu_map_pool_strdup(acu_pool *p, const char *s)
 {
-    return acu_pool_strndup(p, s, strlen(s));
+    return acu_map_pool_strndup(p, s, strlen(s));
 }

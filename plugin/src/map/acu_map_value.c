@@ -8,7 +8,7 @@
 
 #include "acu_map_internal.h"
 
-acu_val acu_v_str(const char *s, size_t len)
+acu_val acu_map_v_str(const char *s, size_t len)
 {
     acu_val v = {0};
 
@@ -18,7 +18,7 @@ acu_val acu_v_str(const char *s, size_t len)
     return v;
 }
 
-acu_val acu_v_num(double n)
+acu_val acu_map_v_num(double n)
 {
     acu_val v = {0};
 
@@ -27,7 +27,7 @@ acu_val acu_v_num(double n)
     return v;
 }
 
-acu_val acu_v_bool(int b)
+acu_val acu_map_v_bool(int b)
 {
     acu_val v = {0};
 
@@ -36,7 +36,7 @@ acu_val acu_v_bool(int b)
     return v;
 }
 
-acu_val acu_v_errf(acu_run *run, const char *fmt, ...)
+acu_val acu_map_v_errf(acu_run *run, const char *fmt, ...)
 {
     static const char oom[] = "out of memory while mapping the record";
     acu_val v = {0};
@@ -53,7 +53,7 @@ acu_val acu_v_errf(acu_run *run, const char *fmt, ...)
     if ((size_t)n >= sizeof(msg))
         n = (int)sizeof(msg) - 1;
     v.kind = ACU_V_ERR;
-    s = acu_pool_strndup(&run->pool, msg, (size_t)n);
+    s = acu_map_pool_strndup(&run->pool, msg, (size_t)n);
     if (s == NULL) {
         run->oom = 1;
         v.u.s = oom;
@@ -65,7 +65,7 @@ acu_val acu_v_errf(acu_run *run, const char *fmt, ...)
     return v;
 }
 
-acu_val acu_v_from_json(json_object *j)
+acu_val acu_map_v_from_json(json_object *j)
 {
     acu_val v = {0};
 
@@ -97,7 +97,7 @@ acu_val acu_v_from_json(json_object *j)
     return v;
 }
 
-int acu_v_truthy(const acu_val *v)
+int acu_map_v_truthy(const acu_val *v)
 {
     switch (v->kind) {
     case ACU_V_BOOL: return v->b;
@@ -111,7 +111,7 @@ int acu_v_truthy(const acu_val *v)
     }
 }
 
-int acu_v_is_empty(const acu_val *v)
+int acu_map_v_is_empty(const acu_val *v)
 {
     switch (v->kind) {
     case ACU_V_NULL: return 1;
@@ -124,7 +124,7 @@ int acu_v_is_empty(const acu_val *v)
     }
 }
 
-int acu_format_number(double n, char *buf, size_t cap)
+int acu_map_format_number(double n, char *buf, size_t cap)
 {
     if (isnan(n) || isinf(n))
         return snprintf(buf, cap, "%s", isnan(n) ? "NaN" : (n > 0 ? "Infinity" : "-Infinity"));
@@ -140,7 +140,7 @@ int acu_format_number(double n, char *buf, size_t cap)
     return snprintf(buf, cap, "%.17g", n);
 }
 
-int acu_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *len)
+int acu_map_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *len)
 {
     char num[64];
     int n;
@@ -160,10 +160,10 @@ int acu_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *len)
         *len = v->len;
         return 0;
     case ACU_V_NUM:
-        n = acu_format_number(v->u.n, num, sizeof(num));
+        n = acu_map_format_number(v->u.n, num, sizeof(num));
         if (n < 0 || (size_t)n >= sizeof(num))
             return -1;
-        d = acu_pool_strndup(&run->pool, num, (size_t)n);
+        d = acu_map_pool_strndup(&run->pool, num, (size_t)n);
         if (d == NULL) {
             run->oom = 1;
             return -1;
@@ -176,7 +176,7 @@ int acu_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *len)
     }
 }
 
-int acu_text_to_number(const char *s, size_t len, double *out)
+int acu_map_text_to_number(const char *s, size_t len, double *out)
 {
     char buf[128];
     char *end;
@@ -203,7 +203,7 @@ int acu_text_to_number(const char *s, size_t len, double *out)
     return 0;
 }
 
-json_object *acu_v_to_json(const acu_val *v)
+json_object *acu_map_v_to_json(const acu_val *v)
 {
     json_object *copy = NULL;
 
@@ -233,7 +233,7 @@ json_object *acu_v_to_json(const acu_val *v)
     return NULL;
 }
 
-const char *acu_v_kind_name(const acu_val *v)
+const char *acu_map_v_kind_name(const acu_val *v)
 {
     switch (v->kind) {
     case ACU_V_NULL: return "null";
