@@ -68,7 +68,8 @@ static void print_help(FILE *out)
     fprintf(out,
             "\nRun '%s <command> --help' for a command's options.\n\n"
             "Exit codes: 0 ok, 1 other failure, 2 usage error, 3 invalid settings,\n"
-            "4 authentication needed, 5 transient failure (run again later).\n"
+            "4 authentication needed, 5 transient failure (run again later),\n"
+            "6 some pushed records were rejected.\n"
             "Environment: CONNECTOR_HOST_PLUGIN_DIR, the directory searched for a bare\n"
             "plugin file name (default %s).\n",
             HOST_PROGRAM, dir != NULL ? dir : "none");

@@ -71,7 +71,8 @@ void host_cli_help(const host_command *cmd, const host_usage *usage, const host_
                      global_options[i].help);
     fprintf(out,
             "\nExit codes: 0 ok, 1 other failure, 2 usage error, 3 invalid settings,\n"
-            "4 authentication needed, 5 transient failure (run again later).\n");
+            "4 authentication needed, 5 transient failure (run again later),\n"
+            "6 some pushed records were rejected.\n");
 }
 
 static int usage_error(const host_command *cmd, const char *what, const char *name)

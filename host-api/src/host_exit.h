@@ -12,7 +12,8 @@ typedef enum host_exit {
     HOST_EXIT_USAGE = 2,     /* the command line is wrong */
     HOST_EXIT_INVALID = 3,   /* the settings are invalid: fix the configuration */
     HOST_EXIT_AUTH = 4,      /* authentication needed: a person must act */
-    HOST_EXIT_TRANSIENT = 5  /* transient failure (or interrupted): run again later */
+    HOST_EXIT_TRANSIENT = 5, /* transient failure (or interrupted): run again later */
+    HOST_EXIT_REJECTED = 6   /* push: some records were rejected (see the results) */
 } host_exit;
 
 /* The exit code for a status class returned by a plugin or the host:

@@ -16,6 +16,7 @@
 
 #include "host_crypto.h"
 #include "host_error.h"
+#include "host_state_int.h"
 
 struct host_state {
     pthread_mutex_t lock; /* every operation; SQLite handles are per thread here */
@@ -37,6 +38,67 @@ static const char *const migrations[HOST_STATE_SCHEMA_VERSION] = {
     "  secret INTEGER NOT NULL DEFAULT 0 CHECK (secret IN (0, 1)),"
     "  updated_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (subscription, key)"
+    ") WITHOUT ROWID;",
+    /* 1 -> 2: the runtime's tables (host_store.h): the committed cursor of
+     * each pulled flow with the JSON-lines file it was last written to,
+     * pulled records (upserted by id), the push queue with its dead
+     * letters, one summary row per run, and each subscription's plugin
+     * version and last error as the runtime last saw them. */
+    "CREATE TABLE cursors ("
+    "  subscription TEXT NOT NULL,"
+    "  flow TEXT NOT NULL,"
+    "  cursor BLOB,"
+    "  out_path TEXT,"
+    "  out_size INTEGER,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (subscription, flow)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE records ("
+    "  subscription TEXT NOT NULL,"
+    "  flow TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  record_type TEXT NOT NULL,"
+    "  record BLOB NOT NULL,"
+    "  run_id INTEGER,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (subscription, flow, id)"
+    ");"
+    "CREATE TABLE queue ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  subscription TEXT NOT NULL,"
+    "  flow TEXT NOT NULL,"
+    "  record BLOB NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'done', 'dead')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_ms INTEGER NOT NULL,"
+    "  enqueued_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  outcome TEXT,"
+    "  result BLOB,"
+    "  run_id INTEGER"
+    ");"
+    "CREATE INDEX queue_due ON queue (subscription, flow, state, next_ms, id);"
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  subscription TEXT NOT NULL,"
+    "  flow TEXT NOT NULL,"
+    "  direction TEXT NOT NULL,"
+    "  plugin_version TEXT,"
+    "  start_ms INTEGER NOT NULL,"
+    "  end_ms INTEGER,"
+    "  outcome TEXT NOT NULL,"
+    "  records INTEGER NOT NULL DEFAULT 0,"
+    "  counts TEXT,"
+    "  cursor BLOB,"
+    "  error TEXT"
+    ");"
+    "CREATE INDEX runs_last ON runs (subscription, flow, direction, id);"
+    "CREATE TABLE subscriptions ("
+    "  subscription TEXT PRIMARY KEY,"
+    "  plugin_version TEXT,"
+    "  state TEXT,"
+    "  error TEXT,"
+    "  updated_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
 };
 
@@ -684,4 +746,42 @@ out:
     state_unlock(st);
     free_plain(current, cur_len);
     return rc;
+}
+
+conn_status host_state_acquire(host_state *st, sqlite3 **db, conn_error *err)
+{
+    conn_status rc;
+
+    *db = NULL;
+    if (st == NULL)
+        return host_err_set(err, CONN_INVALID, "no state file");
+    state_lock(st);
+    rc = ensure_open(st, err);
+    if (rc != CONN_OK) {
+        state_unlock(st);
+        return rc;
+    }
+    *db = st->db;
+    return CONN_OK;
+}
+
+void host_state_release(host_state *st)
+{
+    if (st == NULL)
+        return;
+    /* A caller that failed half-way through a transaction must not leave
+     * it open for the next holder. */
+    if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+        (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    state_unlock(st);
+}
+
+conn_status host_state_sql_error(host_state *st, int src, const char *doing, conn_error *err)
+{
+    return db_error(st, src, doing, err);
+}
+
+conn_status host_state_exec(host_state *st, const char *sql, conn_error *err)
+{
+    return exec_sql(st, sql, err);
 }

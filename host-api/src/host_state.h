@@ -19,7 +19,7 @@ typedef struct host_state host_state;
 
 /* The schema this host writes (PRAGMA user_version). A later host migrates
  * older files forward; this one refuses a newer file. */
-#define HOST_STATE_SCHEMA_VERSION 1
+#define HOST_STATE_SCHEMA_VERSION 2
 
 /* Longest subscription name and key, and largest value, in bytes. Values are
  * tokens and cursors; the cap stops a runaway plugin from filling the disk. */
