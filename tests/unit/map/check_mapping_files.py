@@ -84,6 +84,39 @@ def main():
                     walk(x)
         walk(hv.root)
     print("host record schemas load")
+
+    # 4. The language reference documents every function, and its complete
+    #    JSON examples are valid mapping files.
+    import re
+    with open(os.path.join(root, "mappings", "README.md"), encoding="utf-8") as fh:
+        readme = fh.read()
+    with open(os.path.join(root, "plugin", "src", "map", "acu_map_funcs.c"), encoding="utf-8") as fh:
+        names = re.findall(r'\[F_[A-Z_]+\] = \{"([a-z_]+)"', fh.read())
+    for name in names:
+        if f"`{name}(" not in readme:
+            print(f"FAIL mappings/README.md does not document {name}()")
+            failures += 1
+    blocks = re.findall(r"```json\n(.*?)```", readme, re.S)
+    examples = 0
+    for b in blocks:
+        try:
+            doc = json.loads(b)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and ("name" in doc or "lookups" in doc):
+            examples += 1
+            for p, msg in v.errors(doc):
+                print(f"FAIL README example {doc.get('name', 'lookups')}: {p or '/'}: {msg}")
+                failures += 1
+            req = {"op": "validate", "settings": {
+                "create_default_mappings": bool(doc.get("overlay")) or "name" not in doc,
+                "mapping_overrides": [doc]}}
+            ans = json.loads(subprocess.run([cli, "-"], input=json.dumps(req).encode(),
+                                            capture_output=True).stdout)
+            for prob in ans["problems"]:
+                print(f"FAIL README example {doc.get('name', 'lookups')}: {prob['text']}")
+                failures += 1
+    print(f"README: {len(names)} functions documented, {examples} examples valid")
     return 1 if failures else 0
 
 
