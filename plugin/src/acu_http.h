@@ -24,7 +24,19 @@
  *   create a record twice is sent again only when it surely was not
  *   processed (the connection failed before it was sent, a 429, a 401);
  *   otherwise it completes with outcome_unknown set, so the flow can look
- *   the record up before trying again.
+ *   the record up before trying again. Such a request also goes on a fresh
+ *   connection: on a reused one libcurl itself would resend it when the
+ *   connection dies before the answer (even after the body was sent).
+ *
+ * Using it (the flows)
+ *   acu_call_begin(inst); submit the first requests (authorized = 1,
+ *   endpoint = 1 for /entity/Default/<v>/..., idempotent for GET and
+ *   key-addressed PUT); in each callback read resp (status, http_status,
+ *   body, apierr.fields for 422 paths, outcome_unknown), free it with
+ *   acu_resp_free and submit what comes next; acu_http_run(h, done_fn, ctx)
+ *   until the flow's own "finished" predicate holds; acu_call_end(inst,
+ *   flow, "pull"). CANCELLED from acu_http_run means should_stop: every
+ *   callback has run with CANCELLED and the flow returns that status.
  *
  * Threads: none. Everything runs on the calling thread. */
 #ifndef ACU_HTTP_H
