@@ -796,7 +796,7 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
     const char *target = mstr(entry, "target");
     json_object *v, *sub = member(entry, "fields");
     const char *child_entity = NULL;
-    char sel[520];
+    char sel[520] = "";
     char *p;
     int rc = 0;
 
