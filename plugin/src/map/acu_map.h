@@ -99,6 +99,16 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
                             conn_error *err);
 void acu_mapset_free(acu_mapset *set);
 
+/* acu_map_options_from_settings + acu_mapset_load in one call: what init
+ * does with the subscription's settings object (diags may be NULL). */
+conn_status acu_mapset_load_settings(json_object *settings, acu_map_diags *diags,
+                                     acu_mapset **out, conn_error *err);
+
+/* The flows the set serves, for `describe`: a new array of
+ * {"flow","name","direction","record_type","entity"}, one per mapping
+ * (products has two: StockItem and NonStockItem). NULL on no memory. */
+json_object *acu_mapset_flows_json(const acu_mapset *set);
+
 /* The endpoint version the set was compiled for. */
 const char *acu_mapset_version(const acu_mapset *set);
 
@@ -144,6 +154,12 @@ conn_status acu_map_select_expand(const acu_map *m, char **select,
 /* The effective mapping after overlays, as JSON (each field carries "from":
  * the file and pointer it came from). Caller puts it. */
 json_object *acu_map_to_json(const acu_map *m);
+
+/* A field of an Acumatica record by dotted path ("LastModified",
+ * "MainContact.Email", "custom.Document.UsrX"), unwrapped: the JSON inside
+ * {"value": ...}, NULL for {} or a missing field. Borrowed from the record.
+ * For the flows' own reads (keys, the version field) outside a mapping. */
+json_object *acu_map_field_value(json_object *acu_record, const char *path);
 
 /* ---- running ------------------------------------------------------------ */
 

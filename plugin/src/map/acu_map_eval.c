@@ -223,6 +223,17 @@ static acu_val concat_parts(acu_run *run, const acu_expr *e)
     return acu_map_v_str(d, total);
 }
 
+/* A value owned by the mapping set (a lookup row, a default), detached from
+ * its JSON so a mapped record never shares an object with the set. */
+static acu_val owned_by_set(json_object *j)
+{
+    acu_val v = acu_map_v_from_json(j);
+
+    if (v.kind != ACU_V_JSON)
+        v.j = NULL;
+    return v;
+}
+
 static acu_val lookup(acu_run *run, const acu_expr *e)
 {
     const acu_lookup *t = e->aux;
@@ -247,13 +258,13 @@ static acu_val lookup(acu_run *run, const acu_expr *e)
         for (size_t i = 0; i < len; i++)
             small[i] = (char)((small[i] >= 'A' && small[i] <= 'Z') ? small[i] + 32 : small[i]);
     if (json_object_object_get_ex(t->rows, small, &row))
-        return acu_map_v_from_json(row);
+        return owned_by_set(row);
 miss:
     if (e->nargs > 2)
         return acu_map_expr_eval(run, e->u.args[2]);
     switch (t->no_match) {
     case ACU_NOMATCH_PASS: return key;
-    case ACU_NOMATCH_DEFAULT: return acu_map_v_from_json(t->def);
+    case ACU_NOMATCH_DEFAULT: return owned_by_set(t->def);
     case ACU_NOMATCH_NULL: return acu_map_v_null();
     default:
         return acu_map_v_errf(run, "no row for '%.*s' in lookup table '%s'",
@@ -357,4 +368,28 @@ acu_val acu_map_expr_eval(acu_run *run, const acu_expr *e)
     default:
         return acu_map_v_errf(run, "column %d: unknown operation", e->column);
     }
+}
+
+json_object *acu_map_field_value(json_object *acu_record, const char *path)
+{
+    json_object *o = acu_record;
+    const char *p = path;
+
+    if (path == NULL)
+        return NULL;
+    while (o != NULL && *p != '\0') {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        char key[256];
+        if (n == 0 || n >= sizeof(key) || !json_object_is_type(o, json_type_object))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        if (!json_object_object_get_ex(o, key, &o))
+            return NULL;
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    return acu_map_unwrap(o);
 }

@@ -468,8 +468,10 @@ static int run_field(acu_run *run, rec *r, const acu_field *f, json_object *out,
                   "%.*s", (int)v.len, v.u.s);
         return 0;
     }
-    if (acu_map_v_is_empty(&v) && f->def != NULL)
+    if (acu_map_v_is_empty(&v) && f->def != NULL) {
         v = acu_map_v_from_json(f->def);
+        v.j = NULL; /* the default belongs to the set: never share it */
+    }
     if (acu_map_v_is_empty(&v)) {
         if (f->required) {
             target_pointer(w, f, tp, sizeof(tp));

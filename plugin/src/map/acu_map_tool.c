@@ -439,3 +439,35 @@ out:
     json_object_put(req);
     return st;
 }
+
+conn_status acu_mapset_load_settings(json_object *settings, acu_map_diags *diags,
+                                     acu_mapset **out, conn_error *err)
+{
+    acu_map_options opts;
+    json_object *storage = NULL;
+    conn_status st;
+
+    *out = NULL;
+    st = acu_map_options_from_settings(settings, &opts, &storage, err);
+    if (st == CONN_OK) {
+        opts.diags = diags;
+        st = acu_mapset_load(&opts, out, err);
+    }
+    json_object_put(storage);
+    return st;
+}
+
+json_object *acu_mapset_flows_json(const acu_mapset *set)
+{
+    json_object *arr = json_object_new_array();
+
+    for (size_t i = 0; arr != NULL && i < acu_mapset_count(set); i++) {
+        json_object *o = map_summary(acu_mapset_at(set, i));
+        if (o == NULL || json_object_array_add(arr, o) != 0) {
+            json_object_put(o);
+            json_object_put(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}

@@ -509,6 +509,52 @@ static void test_no_defaults(void **state)
     }
 }
 
+/* The one-call load from a settings object, the flows list for describe,
+ * and the flows' field reader. */
+static void test_settings_and_helpers(void **state)
+{
+    json_object *settings = mt_json("{\"endpoint_version\": \"24.200.001\", \"time_zone_offset\": \"+02:00\","
+                                    " \"create_default_mappings\": true, \"mapping_overrides\": []}");
+    json_object *rec, *flows;
+    acu_mapset *set = NULL;
+    conn_error err;
+    int products = 0;
+
+    (void)state;
+    assert_int_equal(acu_mapset_load_settings(settings, NULL, &set, &err), CONN_OK);
+    assert_string_equal(acu_mapset_version(set), "24.200.001");
+    flows = acu_mapset_flows_json(set);
+    assert_int_equal(json_object_array_length(flows), 10);
+    for (size_t i = 0; i < json_object_array_length(flows); i++) {
+        json_object *f = json_object_array_get_idx(flows, i);
+        if (strcmp(json_object_get_string(json_object_object_get(f, "flow")), "products") == 0)
+            products++;
+    }
+    assert_int_equal(products, 2);
+    json_object_put(flows);
+    acu_mapset_free(set);
+    json_object_put(settings);
+    settings = mt_json("{\"time_zone_offset\": \"noon\"}");
+    assert_int_equal(acu_mapset_load_settings(settings, NULL, &set, &err), CONN_INVALID);
+    assert_non_null(strstr(err.message, "time_zone_offset 'noon' is not an offset"));
+    json_object_put(settings);
+    settings = mt_json("{\"mapping_overrides\": [{\"overlay\": true, \"name\": \"nope\", \"direction\": \"to_host\"}]}");
+    assert_int_equal(acu_mapset_load_settings(settings, NULL, &set, &err), CONN_INVALID);
+    assert_non_null(strstr(err.message, "mapping_overrides[0] /name: this overlay changes mapping 'nope' (to_host), which does not exist"));
+    json_object_put(settings);
+
+    rec = mt_json("{\"LastModified\": {\"value\": \"2024-01-02T03:04:05+00:00\"}, \"Empty\": {},"
+                  " \"MainContact\": {\"Email\": {\"value\": \"a@b\"}},"
+                  " \"custom\": {\"Document\": {\"UsrX\": {\"type\": \"CustomIntField\", \"value\": 7}}}}");
+    assert_string_equal(json_object_get_string(acu_map_field_value(rec, "LastModified")), "2024-01-02T03:04:05+00:00");
+    assert_string_equal(json_object_get_string(acu_map_field_value(rec, "MainContact.Email")), "a@b");
+    assert_int_equal(json_object_get_int(acu_map_field_value(rec, "custom.Document.UsrX")), 7);
+    assert_null(acu_map_field_value(rec, "Empty"));
+    assert_null(acu_map_field_value(rec, "Missing.X"));
+    assert_null(acu_map_field_value(rec, "MainContact..Email"));
+    json_object_put(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_files_and_versions),
         cmocka_unit_test(test_every_problem_at_once),
         cmocka_unit_test(test_no_defaults),
+        cmocka_unit_test(test_settings_and_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
