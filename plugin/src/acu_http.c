@@ -89,6 +89,10 @@ struct acu_http {
     int cancelling; /* ending every request */
     acu_prng prng;
     acu_http_counters counters;
+    /* The server's clock minus the host's, from the last Date header
+     * (whole seconds); valid when has_server_clock. */
+    int64_t server_clock_offset_ms;
+    int has_server_clock;
 };
 
 int64_t acu_http_now_ms(void)
@@ -473,6 +477,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     } else if ((v = header_value(data, len, "Content-Type")) != NULL) {
         free(r->content_type);
         r->content_type = v;
+    } else if ((v = header_value(data, len, "Date")) != NULL) {
+        time_t t = curl_getdate(v, NULL);
+
+        if (t > 0 && r->h->host != NULL && r->h->host->now_ms != NULL) {
+            r->h->server_clock_offset_ms =
+                (int64_t)t * 1000 - r->h->host->now_ms(r->h->ctx);
+            r->h->has_server_clock = 1;
+        }
+        free(v);
     } else if ((v = header_value(data, len, "Retry-After")) != NULL) {
         int64_t now = r->h->host != NULL && r->h->host->now_ms != NULL ?
                           r->h->host->now_ms(r->h->ctx) : (int64_t)time(NULL) * 1000;
@@ -1010,6 +1023,14 @@ conn_status acu_http_submit(acu_http *h, const acu_req_spec *spec, int priority,
         h->all->prev_all = r;
     h->all = r;
     h->live++;
+    if (spec->delay_ms > 0) {
+        /* Waits like a retry backoff, then takes its turn in the queue. */
+        r->state = RS_BACKOFF;
+        r->due_ms = acu_http_now_ms() + spec->delay_ms;
+        r->next = h->backoff;
+        h->backoff = r;
+        return CONN_OK;
+    }
     enqueue(h, r, priority, acu_http_now_ms());
     return CONN_OK;
 nomem:
@@ -1188,6 +1209,13 @@ void acu_http_cancel(acu_http *h, const char *why)
     cancel_all(h, why);
     (void)deliver(h, NULL, NULL);
     h->cancelling = 0;
+}
+
+int64_t acu_http_server_time_ms(const acu_http *h)
+{
+    if (!h->has_server_clock || h->host == NULL || h->host->now_ms == NULL)
+        return INT64_MIN;
+    return h->host->now_ms(h->ctx) + h->server_clock_offset_ms;
 }
 
 size_t acu_http_pending(const acu_http *h)

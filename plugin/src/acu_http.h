@@ -82,6 +82,8 @@ typedef struct acu_req_spec {
                                  endpoint answer names the version */
     int max_attempts;         /* 0: the transport's policy */
     long timeout_ms;          /* 0: request_timeout */
+    long delay_ms;            /* start no sooner than this from now (status
+                                 polling); 0: at once */
 } acu_req_spec;
 
 /* The result handed to a completion callback, which owns it. */
@@ -192,6 +194,11 @@ void acu_resp_free(acu_resp *r);
 /* End every request now: each callback runs with CANCELLED (from this
  * call). For the end of an instance, before what the callbacks use goes. */
 void acu_http_cancel(acu_http *h, const char *why);
+
+/* The server's clock now, in ms since the epoch, estimated from the Date
+ * header of its last answer (whole seconds, so up to a second behind);
+ * INT64_MIN before any answer carried one. */
+int64_t acu_http_server_time_ms(const acu_http *h);
 
 /* Requests queued, parked or in flight. */
 size_t acu_http_pending(const acu_http *h);
