@@ -31,7 +31,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import signal
 import tempfile
+import threading
+import time
 import unittest
 
 E = os.environ
@@ -442,6 +445,52 @@ class Installed(unittest.TestCase):
         r = run([self.host, "validate", "--plugin", self.plugin, "--config", bad],
                 env=self.env, check=False)
         self.assertEqual(r.returncode, 3, r.stderr)
+
+    def test_runtime_serves_a_host_file_and_stops_on_sigterm(self):
+        """The installed runtime with the installed plugin, as the service
+        runs it: the host file checks, `run` starts the subscription, SIGTERM
+        ends it with 0, and `status` reads what it recorded."""
+        d = os.path.join(self.root, "service")
+        os.makedirs(d, exist_ok=True)
+        host_file = os.path.join(d, "host.json")
+        with open(host_file, "w") as f:
+            json.dump({"state": os.path.join(d, "state.db"),
+                       "log": {"format": "json", "level": "info"},
+                       "shutdown_grace": "2s",
+                       "subscriptions": [{
+                           "name": "smoke", "plugin_version": VER_A,
+                           "settings": json.loads(read(E["PKG_ABI_SETTINGS"])),
+                           "flows": [{"flow": "customers", "direction": "pull", "every": "1h"}]}]},
+                      f)
+        env = dict(self.env, CONNECTOR_HOST_PLUGIN_DIR=self.plugdir)
+        run([self.host, "run", "--config", host_file, "--check"], env=env)
+        proc = subprocess.Popen([self.host, "run", "--config", host_file], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+        reader.start()
+        started = f"started on acumatica {VER_A}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None \
+                and not any(started in line for line in list(lines)):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        reader.join(timeout=5)
+        proc.stderr.close()
+        log = [json.loads(line) for line in lines if line.startswith("{")]
+        messages = [entry.get("message", "") for entry in log]
+        self.assertTrue(any(started in m for m in messages), "".join(lines)[-3000:])
+        self.assertEqual(rc, 0, "".join(lines)[-3000:])
+        self.assertEqual(messages[-1], "stopped", messages)
+        status = json.loads(run([self.host, "status", "--config", host_file, "--json"],
+                                env=env).stdout)
+        self.assertIn(("smoke", "customers"),
+                      [(f["subscription"], f["flow"]) for f in status["flows"]])
 
     def pkg_config(self, *args):
         pcdir = self.root + f"{PREFIX}/{LIBDIR}/pkgconfig"
