@@ -540,12 +540,10 @@ static acu_expr *apply_transforms(binder *b, acu_expr *value, json_object *tr,
             for (size_t k = 0; k < nextra; k++)
                 call->u.args[k + 1] = extra[k];
         }
-        /* The value part was bound already; bind the call alone. */
+        /* Binding the call binds `value` again, which is harmless: binding
+         * is idempotent (paths re-checked, constants already folded). */
         {
-            int rc;
-            acu_expr *saved_value = value;
-            (void)saved_value;
-            rc = bind_call(b, call);
+            int rc = bind_call(b, call);
             free(p);
             if (rc != 0)
                 return NULL;

@@ -73,7 +73,6 @@ typedef struct acu_pool {
     size_t used;      /* bytes used in head */
     size_t total;     /* bytes handed out, all blocks */
     size_t max;       /* 0: no cap */
-    char inline_buf[1]; /* unused; keeps the struct non-empty on all compilers */
 } acu_pool;
 void acu_map_pool_init(acu_pool *p, size_t max);
 void acu_map_pool_free(acu_pool *p);
@@ -135,8 +134,6 @@ typedef struct acu_run {
     const struct acu_mapset *set;
     json_object *scopes[ACU_MAP_MAX_SCOPES]; /* scopes[0] = the root record */
     int depth;                               /* index of the current scope */
-    int wrapped;                             /* source is Acumatica-shaped */
-    /* The lookup miss that caused the last error value, for messages. */
     int oom;                                 /* set when the pool refused */
 } acu_run;
 

@@ -27,7 +27,6 @@ typedef struct loader {
     acu_map_diags *diags;
     json_object *maps;    /* "name.direction" -> effective document */
     json_object *lookups; /* name -> merged table (with "$origin") */
-    int defaults;         /* loading the embedded defaults */
 } loader;
 
 static json_object *member(json_object *obj, const char *key)
@@ -727,7 +726,6 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
         goto out;
     }
     if (opts->create_default_mappings) {
-        L.defaults = 1;
         manifest_file = acu_map_embedded_find("versions.json");
         if (manifest_file != NULL)
             manifest = json_tokener_parse((const char *)manifest_file->data);
@@ -744,7 +742,6 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
             snprintf(file, sizeof(file), "mappings/%s", f->path);
             take_text(&L, (const char *)f->data, f->len, file, "lookup", "");
         }
-        L.defaults = 0;
     }
     for (size_t i = 0; i < opts->override_count; i++) {
         const char *o = opts->overrides[i];
