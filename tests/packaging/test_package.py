@@ -353,6 +353,12 @@ class Contents(unittest.TestCase):
         for elf in (plugin, host):
             sections = run(["objdump", "-h", elf]).stdout
             self.assertNotIn(".debug_info", sections, elf)
+            # No executable stack: the unit's MemoryDenyWriteExecute would
+            # make dlopen of such a plugin fail.
+            stack = re.search(r"(?m)^\s*GNU_STACK\s.*\s(R?W?E?)\s+0x\w+$",
+                              run(["readelf", "-lW", elf]).stdout)
+            self.assertIsNotNone(stack, elf)
+            self.assertNotIn("E", stack.group(1), elf)
         dynsym = run(["nm", "-D", "--defined-only", plugin]).stdout
         self.assertEqual(re.findall(r" T (\S+)", dynsym), ["conn_plugin_entry_v1"])
 
