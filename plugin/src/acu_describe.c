@@ -19,7 +19,7 @@ static const struct flow_desc {
     {"products", {"to_host", NULL}, "product", "StockItem"},
     {"locations", {"to_host", NULL}, "location", "Warehouse"},
     {"inventory", {"to_host", NULL}, "inventory_level", "StockItem.WarehouseDetails"},
-    {"sales_orders", {"from_host", NULL}, "sales_order", "SalesOrder"},
+    {"sales_orders", {"from_host", NULL}, "transaction", "SalesOrder"},
     {"tracking", {"to_host", "from_host"}, "tracking", "Shipment.Packages"},
 };
 
@@ -82,6 +82,7 @@ static json_object *flows_json(void)
         rc |= put(f, "directions", dirs);
         rc |= put(f, "record_type", json_object_new_string(flows[i].record_type));
         rc |= put(f, "acumatica_entity", json_object_new_string(flows[i].acumatica));
+        rc |= put(f, "implemented", json_object_new_boolean(1));
         rc |= push(arr, f);
     }
     if (rc != 0) {

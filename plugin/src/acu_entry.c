@@ -11,6 +11,7 @@
 
 #include "acu_auth.h"
 #include "acu_describe.h"
+#include "acu_flows.h"
 #include "acu_error.h"
 #include "acu_gitrev.h"
 #include "acu_instance.h"
@@ -70,23 +71,20 @@ static conn_status plugin_authenticate(conn_instance *inst, const char *request,
 static conn_status plugin_pull(conn_instance *inst, const char *request,
                                size_t len, conn_error *err)
 {
-    return acu_err_set(err, CONN_UNSUPPORTED,
-                       "pull: this plugin version has no pull flows yet");
+    acu_err_clear(err);
+    if (inst == NULL)
+        return acu_err_set(err, CONN_INVALID, "pull: no instance");
+    return acu_pull_call(inst, request, len, err);
 }
 
 static conn_status plugin_push(conn_instance *inst, const char *flow,
                                const conn_buf *records, size_t count,
                                conn_error *err)
 {
-    static const char result[] =
-        "{\"message\":\"this plugin version has no push flows yet\"}";
-
-    /* The contract: one report per record, whatever the call returns. */
-    for (size_t i = 0; i < count; i++)
-        inst->host->report(inst->ctx, i, CONN_OUT_REJECTED, result,
-                           sizeof(result) - 1);
-    return acu_err_set(err, CONN_UNSUPPORTED,
-                       "push: this plugin version has no push flows yet");
+    acu_err_clear(err);
+    if (inst == NULL)
+        return acu_err_set(err, CONN_INVALID, "push: no instance");
+    return acu_push_call(inst, flow, records, count, err);
 }
 
 static void plugin_shutdown(conn_instance *inst)

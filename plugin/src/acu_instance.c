@@ -10,6 +10,7 @@
 #include "acu_error.h"
 #include "acu_http.h"
 #include "acu_json.h"
+#include "acu_map.h"
 
 /* The host table must be of our major and hold every mandatory service. */
 static conn_status check_host_api(const conn_host_api *host, conn_error *err)
@@ -93,6 +94,10 @@ conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
     st = acu_settings_parse(inst->settings_json, &inst->settings, warn_to_log, inst, err);
     if (st != CONN_OK)
         goto out;
+    /* Every mapping problem at once, with file, pointer and sentence. */
+    st = acu_mapset_load_settings(inst->settings_json, NULL, &inst->mapset, err);
+    if (st != CONN_OK)
+        goto out;
     st = make_transport(inst, err);
     if (st != CONN_OK)
         goto out;
@@ -114,6 +119,7 @@ void acu_instance_free(conn_instance *inst)
     /* Sign-out needs the transport, so credentials end first. */
     acu_auth_free(inst->auth);
     acu_http_free(inst->http);
+    acu_mapset_free(inst->mapset);
     acu_settings_free(&inst->settings);
     json_object_put(inst->settings_json);
     free(inst->endpoint_base);

@@ -11,7 +11,7 @@
 
 struct acu_http;
 struct acu_auth;
-struct acu_mappings;
+struct acu_mapset;
 
 struct conn_instance {
     const conn_host_api *host; /* borrowed until shutdown */
@@ -23,9 +23,8 @@ struct conn_instance {
     char *user_agent;          /* acumatica-connector/<version> */
     struct acu_http *http;     /* the transport (acu_http.h) */
     struct acu_auth *auth;     /* credentials (acu_auth.h) */
-    /* The compiled mappings, owned by plugin/src/map; NULL until that
-     * module loads them in init. */
-    struct acu_mappings *mappings;
+    /* The compiled mappings (plugin/src/map), loaded once in init. */
+    struct acu_mapset *mapset;
 };
 
 /* Make an instance from the settings JSON; see conn_plugin_api.init. */

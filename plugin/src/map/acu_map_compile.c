@@ -924,6 +924,36 @@ static int compile_field(binder *b, json_object *entry, acu_field *f,
     return rc;
 }
 
+/* A match field: a field of the entity, or a dotted path through linked
+ * entities ("MainContact.Email"). On failure owner and leaf name the entity
+ * and the segment that is unknown. */
+static int match_field(const acu_map_catalog *cat, const char *path,
+                       const char **owner, const char **leaf,
+                       acu_field_info *fi)
+{
+    char seg[128];
+    const char *p = path, *dot;
+
+    for (;;) {
+        size_t n;
+        dot = strchr(p, '.');
+        n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || n >= sizeof(seg))
+            return -1;
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        *leaf = p;
+        if (acu_map_catalog_field(cat, *owner, seg, fi) != 0)
+            return -1;
+        if (dot == NULL)
+            return 0;
+        if (fi->type != ACU_FT_ENTITY)
+            return -1;
+        *owner = fi->entity;
+        p = dot + 1;
+    }
+}
+
 static int compile_node(binder *b, json_object *fields, json_object *owner,
                         acu_node *node, const char *target_entity,
                         const char *target_prefix)
@@ -1113,12 +1143,13 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
             int mapped = 0;
             char *p = acu_map_pointer_index("/match", i);
             m->match[m->nmatch++] = name;
-            if (acu_map_catalog_field(set->catalog, m->entity, name, &fi) != 0) {
-                const char *best = acu_map_catalog_suggest(set->catalog, m->entity, name);
+            const char *owner = m->entity, *leaf = name;
+            if (match_field(set->catalog, name, &owner, &leaf, &fi) != 0) {
+                const char *best = acu_map_catalog_suggest(set->catalog, owner, leaf);
                 if (best)
-                    report_at(&b, p, "unknown field '%s' on %s; did you mean '%s'?", name, m->entity, best);
+                    report_at(&b, p, "unknown field '%s' on %s; did you mean '%s'?", leaf, owner, best);
                 else
-                    report_at(&b, p, "unknown field '%s' on %s", name, m->entity);
+                    report_at(&b, p, "unknown field '%s' on %s", leaf, owner);
                 rc = -1;
             } else {
                 for (size_t k = 0; k < m->root.nfields; k++)

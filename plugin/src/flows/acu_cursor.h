@@ -1,0 +1,81 @@
+/* acu_cursor.h - the pull cursor: where an incremental read of each source
+ * (one mapping, one Acumatica entity) stands, as text the host keeps.
+ *
+ * Why it looks like this
+ *   Acumatica lists records in key order and has no $orderby, so a run
+ *   cannot page by last-modified time. Each run therefore reads a fixed
+ *   window of last-modified values [since, until) page by page with
+ *   $top/$skip, where `until` is the server's clock when the run began.
+ *   During the run the window can only lose records (one modified now gets
+ *   a stamp >= until and leaves it) and such records are read by the next
+ *   run, whose window starts at until - overlap. The overlap covers late
+ *   commits and clock granularity; records delivered inside it are kept in
+ *   `seen` as (id, last-modified) pairs so the next run recognises them and
+ *   delivers nothing twice, even when many records share one timestamp.
+ *
+ * Text form (JSON, versioned):
+ *   {"v":1,"sources":{"<mapping>":{"since":"<RFC 3339 UTC>"|null,
+ *     "until":"<RFC 3339 UTC>"|null,"skip":<records done in the run>,
+ *     "seen":["<id>|<ms>",...],"run_seen":["<id>|<ms>",...]}}}
+ *   `until` is set only while a run is in progress (a pull that was
+ *   cancelled or failed resumes it); `run_seen` collects, during the run,
+ *   what becomes `seen` at its end. */
+#ifndef ACU_CURSOR_H
+#define ACU_CURSOR_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "conn_abi.h"
+
+/* No time: an open bound. */
+#define ACU_NO_TIME INT64_MIN
+
+typedef struct acu_cursor_src {
+    char *name;           /* the mapping's name */
+    int64_t since_ms;     /* inclusive lower bound, or ACU_NO_TIME */
+    int64_t until_ms;     /* run in progress: exclusive upper bound; else ACU_NO_TIME */
+    long skip;            /* run in progress: records already delivered */
+    json_object *seen;    /* set ("id|ms" keys): delivered, stamp >= since */
+    json_object *run_seen;/* set: delivered in this run, stamp >= until - overlap */
+} acu_cursor_src;
+
+typedef struct acu_cursor {
+    acu_cursor_src *src;
+    size_t n;
+} acu_cursor;
+
+/* Parse a cursor from the host (text may be NULL or empty: a fresh start).
+ * A cursor this version cannot read is CONN_INVALID with a sentence that
+ * tells the operator to reset the flow's cursor. */
+conn_status acu_cursor_parse(const char *text, size_t len, acu_cursor **out,
+                             conn_error *err);
+
+/* The cursor as text (malloc'd); NULL when out of memory. */
+char *acu_cursor_format(const acu_cursor *c, size_t *len);
+
+/* The source named `name`, added (fresh) when absent; NULL on no memory. */
+acu_cursor_src *acu_cursor_source(acu_cursor *c, const char *name);
+
+/* Free; accepts NULL. */
+void acu_cursor_free(acu_cursor *c);
+
+/* Begin a run of `src` reading stamps before until_ms. A full re-read
+ * drops the lower bound and what was seen. */
+void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full);
+
+/* End the run: the next one starts at until - overlap, and `seen` keeps
+ * every delivered pair whose stamp is inside the new window. */
+conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
+                               conn_error *err);
+
+/* Nonzero when (id, stamp) was delivered before (by an earlier run, or
+ * earlier in this one). */
+int acu_cursor_seen(const acu_cursor_src *src, const char *id, int64_t ms);
+
+/* Record a delivered (id, stamp) of the run in progress; kept when the
+ * stamp is within overlap_ms of the run's upper bound. CONN_NOMEM. */
+conn_status acu_cursor_delivered(acu_cursor_src *src, const char *id,
+                                 int64_t ms, int64_t overlap_ms);
+
+#endif
