@@ -106,7 +106,10 @@ static json_object *member_str(json_object *obj, const char *key)
     return v;
 }
 
-static int add_field(acu_apierr *e, const char *path, json_object *msg)
+/* Add a field error; `value` (may be NULL) is the refused value echoed
+ * beside it. */
+static int add_field(acu_apierr *e, const char *path, json_object *msg,
+                     json_object *value)
 {
     acu_field_error *f;
 
@@ -122,10 +125,18 @@ static int add_field(acu_apierr *e, const char *path, json_object *msg)
     f = &e->fields[e->nfields];
     f->path = strdup(path);
     f->message = clean_json_string(msg);
+    f->value = NULL;
+    if (value != NULL && !json_object_is_type(value, json_type_null) &&
+        !json_object_is_type(value, json_type_object) &&
+        !json_object_is_type(value, json_type_array)) {
+        const char *v = json_object_get_string(value);
+        f->value = acu_text_clean(v, strlen(v), ACU_APIERR_TEXT_MAX, 0);
+    }
     if (f->path == NULL || f->message == NULL) {
         free(f->path);
         free(f->message);
-        f->path = f->message = NULL;
+        free(f->value);
+        f->path = f->message = f->value = NULL;
         return -1;
     }
     e->nfields++;
@@ -150,7 +161,8 @@ static int walk_entity(acu_apierr *e, json_object *obj, char *path, size_t plen,
                     if (e->message == NULL)
                         return -1;
                 }
-            } else if (add_field(e, path, val) != 0) {
+            } else if (add_field(e, path, val,
+                                 json_object_object_get(obj, "value")) != 0) {
                 return -1;
             }
             continue;
@@ -205,7 +217,8 @@ static int read_model_state(acu_apierr *e, json_object *ms)
                 e->detail = clean_json_string(msg);
                 if (e->detail == NULL)
                     return -1;
-            } else if (add_field(e, strlen(key) < PATH_MAX_LEN ? key : "", msg) != 0) {
+            } else if (add_field(e, strlen(key) < PATH_MAX_LEN ? key : "", msg,
+                                 NULL) != 0) {
                 return -1;
             }
         }
@@ -490,9 +503,15 @@ void acu_apierr_to_conn(const acu_apierr *e, const char *what,
     }
     if (e->detail != NULL)
         acu_err_append(err, "%s", e->detail);
-    for (size_t i = 0; i < e->nfields; i++)
-        acu_err_append(err, "%s: %s", e->fields[i].path[0] ? e->fields[i].path : "(record)",
-                       e->fields[i].message);
+    for (size_t i = 0; i < e->nfields; i++) {
+        const acu_field_error *f = &e->fields[i];
+        if (f->value != NULL)
+            acu_err_append(err, "%s ('%s'): %s", f->path[0] ? f->path : "(record)",
+                           f->value, f->message);
+        else
+            acu_err_append(err, "%s: %s", f->path[0] ? f->path : "(record)",
+                           f->message);
+    }
     if (e->nfields_dropped > 0)
         acu_err_append(err, "(%zu more field errors)", e->nfields_dropped);
     err->http_status = e->http_status;
@@ -511,6 +530,7 @@ void acu_apierr_free(acu_apierr *e)
     for (size_t i = 0; i < e->nfields; i++) {
         free(e->fields[i].path);
         free(e->fields[i].message);
+        free(e->fields[i].value);
     }
     free(e->fields);
     free(e->message);

@@ -34,6 +34,7 @@
 typedef struct acu_field_error {
     char *path;    /* "Details[2].InventoryID"; "" for the record itself */
     char *message; /* Acumatica's text */
+    char *value;   /* the refused value as Acumatica echoed it, or NULL */
 } acu_field_error;
 
 typedef struct acu_apierr {

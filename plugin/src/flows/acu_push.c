@@ -348,6 +348,9 @@ void push_fail(push_rec *r, const acu_resp *resp, const char *doing)
             json_object_object_add(fe, "path", json_object_new_string(e->fields[i].path));
             json_object_object_add(fe, "message",
                                    json_object_new_string(e->fields[i].message));
+            if (e->fields[i].value != NULL)
+                json_object_object_add(fe, "value",
+                                       json_object_new_string(e->fields[i].value));
             json_object_array_add(errors, fe);
         }
     }

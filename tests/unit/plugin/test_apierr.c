@@ -114,12 +114,14 @@ static void test_422_paths(void **state)
     assert_string_equal(e.fields[0].message, "'Customer' cannot be found in the system.");
     assert_string_equal(e.fields[1].path, "Details[2].InventoryID");
     assert_string_equal(e.fields[1].message, "'Inventory ID' cannot be found in the system.");
+    assert_string_equal(e.fields[1].value, "NOPE");
     assert_string_equal(e.fields[2].path, "ShipToAddress.PostalCode");
     acu_err_clear(&err);
     acu_apierr_to_conn(&e, "PUT SalesOrder", -1, &err);
     assert_int_equal(err.status, CONN_REJECTED);
-    assert_non_null(strstr(err.message, "\nDetails[2].InventoryID: 'Inventory ID' cannot be found"));
-    assert_non_null(strstr(err.message, "\nCustomerID: 'Customer' cannot be found"));
+    assert_non_null(strstr(err.message,
+                           "\nDetails[2].InventoryID ('NOPE'): 'Inventory ID' cannot be found"));
+    assert_non_null(strstr(err.message, "\nCustomerID ('ABARTENDE1'): 'Customer' cannot be found"));
     acu_apierr_free(&e);
 }
 
