@@ -576,7 +576,7 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
     acu_cursor_src *src;
     char *filter = NULL;
     conn_status st;
-    int64_t until;
+    int64_t until = 0;
 
     memset(&r, 0, sizeof(r));
     src = acu_cursor_source(cursor, acu_map_name(map));
