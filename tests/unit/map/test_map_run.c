@@ -272,7 +272,7 @@ static void test_sales_order_from_host(void **state)
     assert_int_equal(r.status, ACU_MAP_OK);
     mt_assert_json(r.record,
         "{\"OrderType\": {\"value\": \"SO\"}, \"CustomerID\": {\"value\": \"C000123\"},"
-        " \"CustomerOrder\": {\"value\": \"WEB-1001\"}, \"Date\": {\"value\": \"2024-02-29\"},"
+        " \"CustomerOrder\": {\"value\": \"WEB-1001\"}, \"Hold\": {\"value\": false}, \"Date\": {\"value\": \"2024-02-29\"},"
         " \"Description\": {\"value\": \"Order WEB-1001\"}, \"CurrencyID\": {\"value\": \"USD\"},"
         " \"ShipVia\": {\"value\": \"UPSGROUND\"},"
         " \"ShipToContactOverride\": {\"value\": true}, \"ShipToContact\": {\"Attention\": {\"value\": \"Ann Lee\"}},"
