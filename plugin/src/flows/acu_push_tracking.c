@@ -433,13 +433,29 @@ static void start(push_rec *r)
         read_order(r);
 }
 
-/* A tracking number is its own identity: two copies of it in one batch
- * run one after the other, and a lost answer is settled by reading the
- * shipment again. */
+/* Records of one shipment or one order run one after the other (the
+ * second waits for the first to have made the shipment), so the identity
+ * is the shipment, else the order, else the transaction number. */
 static const char *identity(push_rec *r, const char **field)
 {
-    *field = "TrackingNbr";
-    return tracking_number(r);
+    const char *v;
+    json_object *orders;
+
+    if ((v = push_value(r->payload, "ShipmentNbr")) != NULL) {
+        *field = "ShipmentNbr";
+        return v;
+    }
+    if ((v = push_value(r->host, "order_number")) == NULL &&
+        json_object_object_get_ex(r->host, "orders", &orders) &&
+        json_object_is_type(orders, json_type_array) &&
+        json_object_array_length(orders) > 0)
+        v = push_value(json_object_array_get_idx(orders, 0), "order_number");
+    if (v != NULL) {
+        *field = "OrderNbr";
+        return v;
+    }
+    *field = "CustomerOrder";
+    return push_value(r->host, "transaction_number");
 }
 
 const push_flow acu_push_tracking = {"tracking", start, identity};
