@@ -136,23 +136,23 @@ static conn_status on_emit(void *user, const char *flow, const char *record_type
     if (p->host_failed)
         return p->host_err.status;
     if (flow == NULL || strcmp(flow, p->o->flow) != 0)
-        return refuse(p, CONN_INVALID, "%s emitted a record of flow '%s' during a pull of '%s'",
+        return refuse(p, CONN_INTERNAL, "%s emitted a record of flow '%s' during a pull of '%s'",
                       plugin, shown(flow, b1, sizeof(b1)), p->o->flow);
     if (!name_ok(id, HOST_ID_MAX))
-        return refuse(p, CONN_INVALID,
+        return refuse(p, CONN_INTERNAL,
                       "%s emitted a record of flow '%s' without a usable id (1 to %d "
                       "characters, no control characters)",
                       plugin, p->o->flow, HOST_ID_MAX);
     if (!name_ok(record_type, HOST_RECORD_TYPE_MAX))
-        return refuse(p, CONN_INVALID, "%s emitted record '%s' without a usable record type",
+        return refuse(p, CONN_INTERNAL, "%s emitted record '%s' without a usable record type",
                       plugin, shown(id, b2, sizeof(b2)));
     if (json == NULL || len > HOST_RECORD_MAX)
-        return refuse(p, CONN_INVALID, "%s emitted record '%s' of %zu bytes; the limit is %u",
+        return refuse(p, CONN_INTERNAL, "%s emitted record '%s' of %zu bytes; the limit is %u",
                       plugin, shown(id, b2, sizeof(b2)), len, HOST_RECORD_MAX);
     while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
         i++;
     if (i >= len || json[i] != '{' || memchr(json, '\0', len) != NULL)
-        return refuse(p, CONN_INVALID, "%s emitted record '%s', which is not a JSON object",
+        return refuse(p, CONN_INTERNAL, "%s emitted record '%s', which is not a JSON object",
                       plugin, shown(id, b2, sizeof(b2)));
     /* One record per line: a record written over several lines (legal
      * JSON) is parsed and written again on one. */
@@ -164,7 +164,7 @@ static conn_status on_emit(void *user, const char *flow, const char *record_type
         json_tokener_free(tok);
         if (!json_object_is_type(doc, json_type_object)) {
             json_object_put(doc);
-            return refuse(p, CONN_INVALID, "%s emitted record '%s', which is not valid JSON",
+            return refuse(p, CONN_INTERNAL, "%s emitted record '%s', which is not valid JSON",
                           plugin, shown(id, b2, sizeof(b2)));
         }
         json = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
@@ -289,10 +289,10 @@ static conn_status on_checkpoint(void *user, const char *flow, const char *curso
     if (p->host_failed)
         return p->host_err.status;
     if (flow == NULL || strcmp(flow, p->o->flow) != 0)
-        return refuse(p, CONN_INVALID, "%s checkpointed flow '%s' during a pull of '%s'",
+        return refuse(p, CONN_INTERNAL, "%s checkpointed flow '%s' during a pull of '%s'",
                       plugin, shown(flow, b1, sizeof(b1)), p->o->flow);
     if (cursor == NULL || len > HOST_STATE_VALUE_MAX)
-        return refuse(p, CONN_INVALID, "%s checkpointed a cursor of %zu bytes; the limit is %u",
+        return refuse(p, CONN_INTERNAL, "%s checkpointed a cursor of %zu bytes; the limit is %u",
                       plugin, len, HOST_STATE_VALUE_MAX);
     st = commit(p, 1, cursor, len);
     if (st == CONN_OK) {

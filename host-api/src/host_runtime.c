@@ -48,6 +48,8 @@
 #define PRUNE_EVERY_MS 3600000
 /* The longest a swap request waits for its answer. */
 #define SWAP_WAIT_MS (30 * 60 * 1000)
+/* The longest a failing flow waits before it is tried again. */
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
 /* The scheduler wakes at least this often. */
 #define SCHED_IDLE_MS 1000
 
@@ -74,6 +76,7 @@ typedef struct rt_flow {
     int64_t every_ms;
     size_t batch_size; /* 0: the host file's push_batch_size */
     int64_t next_ms;   /* monotonic */
+    unsigned failures; /* runs in a row that failed: the schedule backs off */
 } rt_flow;
 
 typedef struct host_runtime host_runtime;
@@ -920,8 +923,21 @@ static void finish_run(host_runtime *rt, rt_job *job, int64_t now)
     if (f == NULL)
         return; /* the flow left the host file meanwhile */
     /* Every `every` from the start of the last run; a run longer than that
-     * is followed by the next at once, not by a burst of missed ones. */
+     * is followed by the next at once, not by a burst of missed ones. A
+     * flow that keeps failing (settings, authorization, an unsupported
+     * flow) backs off: 2, 4 ... 64 times its period, at most 5 minutes
+     * (or its own period when longer), so the log is not flooded. */
+    if (job->status == CONN_OK || job->status == CONN_CANCELLED)
+        f->failures = 0;
+    else if (f->failures < 6)
+        f->failures++;
     f->next_ms = job->start_ms + f->every_ms;
+    if (f->failures > 0) {
+        int64_t backoff = f->every_ms << f->failures;
+        int64_t cap = f->every_ms > BACKOFF_MAX_MS ? f->every_ms : BACKOFF_MAX_MS;
+
+        f->next_ms = job->start_ms + (backoff < cap ? backoff : cap);
+    }
     if (f->next_ms < now)
         f->next_ms = now;
     if (job->more)

@@ -393,13 +393,13 @@ static void test_refused_emits(void **state)
     conn_error err;
 
     make_instance(fx, "{\"total\": 20, \"page\": 10, \"emit_bad\": \"flow\"}");
-    assert_int_equal(pull(fx, 1, 0, NULL, &s, &err), CONN_INVALID);
+    assert_int_equal(pull(fx, 1, 0, NULL, &s, &err), CONN_INTERNAL);
     assert_non_null(strstr(err.message, "emitted a record of flow 'not-this-flow' during a "
                                         "pull of 'items'"));
     assert_int_equal(s.committed, 0);
     host_pull_stats_clear(&s);
     make_instance(fx, "{\"total\": 20, \"page\": 10, \"emit_bad\": \"id\"}");
-    assert_int_equal(pull(fx, 1, 0, NULL, &s, &err), CONN_INVALID);
+    assert_int_equal(pull(fx, 1, 0, NULL, &s, &err), CONN_INTERNAL);
     assert_non_null(strstr(err.message, "without a usable id"));
     host_pull_stats_clear(&s);
     assert_int_equal(file_lines(fx), 0);
