@@ -45,6 +45,13 @@ conn_status acu_json_parse(const char *text, size_t len, const char *what,
     obj = json_tokener_parse_ex(tok, text, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue && obj == NULL) {
+        /* A bare literal or number at the very end ("null", "42") waits for
+         * a delimiter: a space ends it if the document is complete. */
+        obj = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len;
+    }
     if (jerr == json_tokener_continue) {
         acu_json_position(text, len, &line, &column);
         st = acu_err_set(err, CONN_INVALID,

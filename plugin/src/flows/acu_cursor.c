@@ -273,6 +273,26 @@ conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
     return CONN_OK;
 }
 
+void acu_cursor_run_end_all(acu_cursor_src *src)
+{
+    json_object_put(src->seen);
+    src->seen = src->run_seen;
+    src->run_seen = json_object_new_object();
+    src->until_ms = ACU_NO_TIME;
+    src->skip = 0;
+}
+
+conn_status acu_cursor_keep(acu_cursor_src *src, const char *id,
+                            int64_t fingerprint)
+{
+    char key[512];
+
+    seen_key(key, sizeof(key), id, fingerprint);
+    if (json_object_object_add(src->run_seen, key, NULL) != 0)
+        return CONN_NOMEM;
+    return CONN_OK;
+}
+
 int acu_cursor_seen(const acu_cursor_src *src, const char *id, int64_t ms)
 {
     char key[512];

@@ -69,6 +69,16 @@ void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full);
 conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
                                conn_error *err);
 
+/* End the run of a source without a last-modified field: every run reads
+ * all of it, and `seen` becomes exactly what this run saw (see
+ * acu_cursor_keep), so records that vanished are forgotten. */
+void acu_cursor_run_end_all(acu_cursor_src *src);
+
+/* Record (id, fingerprint) of a record read in this run, delivered or not
+ * (sources without a last-modified field). CONN_NOMEM. */
+conn_status acu_cursor_keep(acu_cursor_src *src, const char *id,
+                            int64_t fingerprint);
+
 /* Nonzero when (id, stamp) was delivered before (by an earlier run, or
  * earlier in this one). */
 int acu_cursor_seen(const acu_cursor_src *src, const char *id, int64_t ms);

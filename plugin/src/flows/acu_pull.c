@@ -320,13 +320,31 @@ static conn_status emit_one(void *user, acu_map_result *res)
     return CONN_OK;
 }
 
+/* A fingerprint of a record's content (FNV-1a 64 over its JSON without
+ * rowNumber, which depends on the page), for sources without a
+ * last-modified field: a record is delivered again only when it changed. */
+static int64_t fingerprint(json_object *rec)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *text;
+
+    json_object_object_del(rec, "rowNumber");
+    text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+    for (const unsigned char *p = (const unsigned char *)text; p && *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return (int64_t)(h >> 1); /* positive, printable as the "ms" part */
+}
+
 /* Recognise, map and emit one Acumatica record of a page. */
 static conn_status handle_record(pull_run *r, json_object *rec,
                                  json_object *keys)
 {
     const char *id = field_text(rec, "id");
     const char *lm_text = field_text(rec, r->lm_field);
-    int64_t lm = ACU_NO_TIME;
+    int64_t lm = ACU_NO_TIME, fp = 0;
+    int by_content = r->src != NULL && r->lm_field == NULL;
     char key[512];
     emit_ctx e;
     conn_status st;
@@ -341,6 +359,16 @@ static conn_status handle_record(pull_run *r, json_object *rec,
         const char *k = field_text(rec, r->key_field);
         if (k != NULL)
             json_object_object_add(r->found, k, NULL);
+    }
+    if (by_content) {
+        fp = fingerprint(rec);
+        if (acu_cursor_keep(r->src, id, fp) != CONN_OK)
+            return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+        snprintf(key, sizeof(key), "%s|%" PRId64, id, fp);
+        if (json_object_object_get_ex(r->src->seen, key, NULL)) {
+            r->stats->recognised++;
+            return CONN_OK;
+        }
     }
     if (lm_text != NULL &&
         acu_time_parse(lm_text, r->inst->settings.time_zone_offset_minutes,
@@ -442,7 +470,9 @@ static conn_status process_page(pull_run *r, int *last)
         r->ahead = r->window;
     if (r->src != NULL) {
         r->src->skip += (long)n;
-        if (*last) {
+        if (*last && r->lm_field == NULL) {
+            acu_cursor_run_end_all(r->src);
+        } else if (*last) {
             st = acu_cursor_run_end(r->src, PULL_OVERLAP_MS, r->err);
             if (st != CONN_OK)
                 goto out;
@@ -599,10 +629,10 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
                 acu_map_name(map), src->skip);
     }
     if (r.lm_field == NULL && !full)
-        acu_log(inst, CONN_LOG_INFO, flow,
-                "%s has no last-modified field in endpoint %s; every run reads "
-                "all of it", acu_map_entity(map),
-                inst->settings.endpoint_version);
+        acu_log(inst, CONN_LOG_DEBUG, flow,
+                "%s has no last-modified field in endpoint %s: every run reads "
+                "all of it and delivers the records whose content changed",
+                acu_map_entity(map), inst->settings.endpoint_version);
     filter = window_filter(r.lm_field, src,
                            inst->settings.time_zone_offset_minutes);
     r.inst = inst;
