@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "host_cli.h"
 #include "host_error.h"
@@ -201,6 +202,12 @@ int host_cmd_queue(const host_command *cmd, int argc, char **argv, host_global *
                         &state, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
+        goto out;
+    }
+    /* Nothing to act on, and no file to create, before the first run. */
+    if (access(host_state_path(state), F_OK) != 0) {
+        printf("no state yet: %s does not exist\n", host_state_path(state));
+        rc = HOST_EXIT_OK;
         goto out;
     }
     if (strcmp(action, "list") == 0) {

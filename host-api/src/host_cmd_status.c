@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "host_buf.h"
 #include "host_cli.h"
@@ -380,6 +381,12 @@ int host_cmd_status(const host_command *cmd, int argc, char **argv, host_global 
     st = host_state_new(g->state_path != NULL ? g->state_path
                                               : cfg != NULL ? cfg->state_path : NULL,
                         &state, &err);
+    /* A command that only reads must not create the state file. */
+    if (st == CONN_OK && access(host_state_path(state), F_OK) != 0) {
+        printf("no state yet: %s does not exist\n", host_state_path(state));
+        rc = HOST_EXIT_OK;
+        goto out;
+    }
     doc = json_object_new_object();
     flows = json_object_new_array();
     subs = json_object_new_object();

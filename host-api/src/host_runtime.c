@@ -182,7 +182,7 @@ struct host_runtime {
     int lock_fd;
     char *state_path;
     char *socket_path;
-    atomic_llong last_prune_ms;
+    _Atomic int64_t last_prune_ms;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1094,7 +1094,19 @@ static int64_t schedule(host_runtime *rt, int64_t now)
         rt_flow *best = NULL;
 
         if (sub->removed == 2 && !sub->busy) {
+            const host_sub_config *sc = host_config_find(rt->cfg, sub->name);
+
             *link = sub->next;
+            /* Put back in the host file while its removal ran: it starts
+             * again, fresh. */
+            if (sc != NULL && find_sub(rt, sc->name) == NULL) {
+                rt_sub *again = new_sub(rt, sc, now);
+
+                if (again != NULL) {
+                    again->next = *link;
+                    *link = again;
+                }
+            }
             free_sub(sub);
             continue;
         }
@@ -1201,8 +1213,11 @@ static void reload(host_runtime *rt)
         }
         if (set_flows(sub, sc, now) != 0)
             rt_log(rt, CONN_LOG_ERROR, sub, NULL, 0, "out of memory updating the flows");
-        if (sub->op == OP_REMOVE)
-            continue;
+        if (sub->op == OP_REMOVE) {
+            if (sub->busy)
+                continue; /* removal under way; schedule() starts it again */
+            sub->op = OP_NONE; /* back in the file before its removal ran */
+        }
         if (want(sub, sc->plugin_version, sc->settings, sc->settings_len) > 0)
             rt_log(rt, CONN_LOG_INFO, sub, NULL, 0, "%s",
                    streq(sub->version, sc->plugin_version)
