@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ struct host_log {
     int fd;      /* 2 for stderr, else our file */
     int own_fd;  /* close fd when freed */
     int json;    /* JSON lines, else text */
-    conn_log_level level;
+    atomic_int level; /* read without the lock: changed by a reopen */
 };
 
 static const char *level_word(conn_log_level level)
@@ -82,7 +83,7 @@ conn_status host_log_new(const char *file, host_log_format format, conn_log_leve
     }
     log->own_fd = file != NULL;
     log->json = pick_json(log->fd, format);
-    log->level = level;
+    atomic_init(&log->level, (int)level);
     *out = log;
     return CONN_OK;
 }
@@ -111,7 +112,7 @@ conn_status host_log_reopen(host_log *log, const char *file, host_log_format for
     log->fd = fd;
     log->own_fd = file != NULL;
     log->json = pick_json(fd, format);
-    log->level = level;
+    atomic_store(&log->level, (int)level);
     pthread_mutex_unlock(&log->lock);
     if (old_own)
         close(old_fd);
@@ -120,7 +121,7 @@ conn_status host_log_reopen(host_log *log, const char *file, host_log_format for
 
 int host_log_enabled(const host_log *log, conn_log_level level)
 {
-    return log != NULL && level <= log->level;
+    return log != NULL && (int)level <= atomic_load(&log->level);
 }
 
 size_t host_json_escape(char *buf, size_t cap, size_t at, const char *s)
@@ -188,7 +189,7 @@ void host_log_write(host_log *log, conn_log_level level, const char *sub, const 
     struct tm tm;
     size_t n = 0;
 
-    if (log == NULL || level > log->level)
+    if (!host_log_enabled(log, level))
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -250,7 +251,7 @@ void host_log_printf(host_log *log, conn_log_level level, const char *sub, const
     char msg[4096];
     va_list ap;
 
-    if (log == NULL || level > log->level)
+    if (!host_log_enabled(log, level))
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);

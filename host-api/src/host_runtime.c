@@ -1699,8 +1699,8 @@ int host_runtime_main(const host_runtime_opts *o)
     host_buf problems;
     conn_error err;
     conn_status st;
-    sigset_t set, old_set;
-    int rc = HOST_EXIT_OTHER, sync_ok = 0, masked = 0;
+    sigset_t set;
+    int rc = HOST_EXIT_OTHER, sync_ok = 0;
     int64_t n = 0;
     const char *state_path;
 
@@ -1753,8 +1753,7 @@ int host_runtime_main(const host_runtime_opts *o)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, &old_set);
-    masked = 1;
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (host_queue_recover(rt.state, &n, &err) == CONN_OK && n > 0)
@@ -1837,8 +1836,9 @@ out:
         atomic_store(&rt.sig_quit, 1);
         pthread_join(rt.sig_thread, NULL);
     }
-    if (masked)
-        pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    /* The signal mask is left blocked: a second SIGTERM that arrived after
+     * the signal thread ended would otherwise kill the process on its way
+     * out, turning a clean stop into exit 143. The process ends next. */
     if (rt.log != NULL)
         rt_log(&rt, rc == HOST_EXIT_OK ? CONN_LOG_INFO : CONN_LOG_ERROR, NULL, NULL, 0,
                rc == HOST_EXIT_OK ? "stopped" : "could not start");
