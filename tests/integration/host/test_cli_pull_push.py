@@ -68,6 +68,37 @@ class PullTest(hosttest.HostTestCase):
                  self.path("ids.txt"))
         self.assertEqual(len(r.out.splitlines()), 2, r)
 
+    def test_progress_line_on_a_terminal(self):
+        import pty
+        self.settings(total=120, page=10, page_delay_ms=60)
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([hosttest.HOST, "--state", self.path("state.db"), "pull",
+                                 "--plugin", synth("1.0.0"), "--config", self.path("acme.json"),
+                                 "--flow", "items", "--out", self.path("records.jsonl")],
+                                stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        proc.wait(30)
+        os.close(master)
+        self.assertEqual(proc.returncode, 0, seen)
+        text = seen.decode()
+        # Redrawn in place: records, committed, checkpoints, rate, elapsed.
+        self.assertIn("\r\033[Kitems: ", text)
+        self.assertRegex(text, r"items: \d+ records, \d+ committed in \d+ checkpoints, "
+                               r"\d+/s, 0:0\d")
+        self.assertIn("120 records committed in 12 checkpoints", text)
+        # Without a terminal there is no progress line.
+        r = self.pull("--full")
+        self.assertNotIn("\033[K", r.err)
+
     def test_failure_then_resume(self):
         self.settings(total=120, page=10, fail_once_at=57)
         r = self.pull()
