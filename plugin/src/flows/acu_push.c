@@ -223,6 +223,25 @@ void push_send_later(push_rec *r, const char *url, long delay_ms,
     send_spec(r, &spec, on_done);
 }
 
+json_object *push_parse(push_rec *r, const acu_resp *resp, int want_list,
+                        int quiet, const char *doing)
+{
+    json_object *doc = NULL;
+    conn_error err;
+
+    acu_err_clear(&err);
+    if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &doc,
+                       &err) == CONN_OK &&
+        (!want_list || json_object_is_type(doc, json_type_array)))
+        return doc;
+    json_object_put(doc);
+    if (!quiet)
+        push_finish(r, CONN_OUT_FAILED, "%s: %s", doing,
+                    err.message[0] ? err.message
+                                   : "Acumatica's answer is not a list");
+    return NULL;
+}
+
 /* ---- markers ------------------------------------------------------------------------ */
 
 int push_marker_present(push_rec *r)

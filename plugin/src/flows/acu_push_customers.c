@@ -44,16 +44,14 @@ static void note_customer(push_rec *r, json_object *cust)
 
 static void written(push_rec *r, acu_resp *resp)
 {
-    json_object *cust = NULL;
-    conn_error err;
+    json_object *cust;
     int update = r->found != NULL;
 
     if (resp->status == CONN_OK) {
         if (!update)
             push_marker_clear(r);
-        acu_err_clear(&err);
-        if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer",
-                           &cust, &err) == CONN_OK)
+        cust = push_parse(r, resp, 0, 1, "writing the customer");
+        if (cust != NULL)
             note_customer(r, cust);
         json_object_put(cust);
         push_finish(r, update ? CONN_OUT_UPDATED : CONN_OUT_CREATED, NULL);
@@ -136,8 +134,7 @@ static void found_one(push_rec *r, json_object *cust)
 
 static void by_key(push_rec *r, acu_resp *resp)
 {
-    json_object *cust = NULL;
-    conn_error err;
+    json_object *cust;
 
     if (resp->status == CONN_NOT_FOUND) {
         r->match_i++;
@@ -148,35 +145,25 @@ static void by_key(push_rec *r, acu_resp *resp)
         push_fail(r, resp, "looking the customer up");
         return;
     }
-    acu_err_clear(&err);
-    if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &cust,
-                       &err) != CONN_OK) {
-        push_finish(r, CONN_OUT_FAILED, "looking the customer up: %s", err.message);
+    cust = push_parse(r, resp, 0, 0, "looking the customer up");
+    if (cust == NULL)
         return;
-    }
     found_one(r, cust);
     json_object_put(cust);
 }
 
 static void by_filter(push_rec *r, acu_resp *resp)
 {
-    json_object *list = NULL;
-    conn_error err;
+    json_object *list;
     size_t n;
 
     if (resp->status != CONN_OK) {
         push_fail(r, resp, "looking the customer up");
         return;
     }
-    acu_err_clear(&err);
-    if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &list,
-                       &err) != CONN_OK ||
-        !json_object_is_type(list, json_type_array)) {
-        json_object_put(list);
-        push_finish(r, CONN_OUT_FAILED,
-                    "looking the customer up: Acumatica's answer is not a list");
+    list = push_parse(r, resp, 1, 0, "looking the customer up");
+    if (list == NULL)
         return;
-    }
     n = json_object_array_length(list);
     if (n > 1 && r->step != ST_RECHECK) {
         const char *f = acu_map_match(r->call->map, (size_t)r->match_i);

@@ -130,6 +130,13 @@ void push_finish(push_rec *r, conn_outcome outcome, const char *fmt, ...)
  * FAILED (transient, retry later), or CANCELLED; AUTH stops the call. */
 void push_fail(push_rec *r, const acu_resp *resp, const char *doing);
 
+/* The JSON of a successful answer for r. When it does not parse (or is
+ * not a list and want_list is set) r ends FAILED, saying what it was
+ * `doing`, and NULL is returned. With `quiet`, a bad body is NULL without
+ * ending r (answers read only for identifiers). Caller puts the result. */
+json_object *push_parse(push_rec *r, const acu_resp *resp, int want_list,
+                        int quiet, const char *doing);
+
 /* ---- markers ------------------------------------------------------------------- */
 
 /* Is there a marker from an earlier call for r? */

@@ -66,8 +66,7 @@ static void note_order(push_rec *r, json_object *order)
 
 static void looked_up(push_rec *r, acu_resp *resp)
 {
-    json_object *list = NULL;
-    conn_error err;
+    json_object *list;
     int recheck = r->step == ST_RECHECK;
 
     if (resp->status != CONN_OK) {
@@ -75,15 +74,9 @@ static void looked_up(push_rec *r, acu_resp *resp)
                                      "outcome" : "looking the order up");
         return;
     }
-    acu_err_clear(&err);
-    if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &list,
-                       &err) != CONN_OK ||
-        !json_object_is_type(list, json_type_array)) {
-        json_object_put(list);
-        push_finish(r, CONN_OUT_FAILED,
-                    "looking the order up: Acumatica's answer is not a list");
+    list = push_parse(r, resp, 1, 0, "looking the order up");
+    if (list == NULL)
         return;
-    }
     if (json_object_array_length(list) > 0) {
         json_object *order = json_object_array_get_idx(list, 0);
         note_order(r, order);
@@ -173,8 +166,7 @@ static void customer_found(push_rec *r, acu_resp *resp)
 
 static void customer_by_email(push_rec *r, acu_resp *resp)
 {
-    json_object *list = NULL;
-    conn_error err;
+    json_object *list;
     const char *email = r->text;
     const char *id;
 
@@ -182,15 +174,9 @@ static void customer_by_email(push_rec *r, acu_resp *resp)
         push_fail(r, resp, "finding the order's customer by e-mail");
         return;
     }
-    acu_err_clear(&err);
-    if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &list,
-                       &err) != CONN_OK ||
-        !json_object_is_type(list, json_type_array)) {
-        json_object_put(list);
-        push_finish(r, CONN_OUT_FAILED, "finding the customer: Acumatica's "
-                                        "answer is not a list");
+    list = push_parse(r, resp, 1, 0, "finding the customer");
+    if (list == NULL)
         return;
-    }
     if (json_object_array_length(list) != 1) {
         size_t n = json_object_array_length(list);
         json_object_put(list);
@@ -276,14 +262,12 @@ static void resolve_customer(push_rec *r)
 
 static void created(push_rec *r, acu_resp *resp)
 {
-    json_object *order = NULL;
-    conn_error err;
+    json_object *order;
 
     if (resp->status == CONN_OK) {
         push_marker_clear(r);
-        acu_err_clear(&err);
-        if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer",
-                           &order, &err) == CONN_OK)
+        order = push_parse(r, resp, 0, 1, "creating the order");
+        if (order != NULL)
             note_order(r, order);
         json_object_put(order);
         push_finish(r, CONN_OUT_CREATED, NULL);

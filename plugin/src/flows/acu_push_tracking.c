@@ -52,20 +52,6 @@ static const char *tracking_number(push_rec *r)
     return NULL;
 }
 
-static json_object *parse_body(push_rec *r, acu_resp *resp, const char *doing)
-{
-    json_object *doc = NULL;
-    conn_error err;
-
-    acu_err_clear(&err);
-    if (acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &doc,
-                       &err) != CONN_OK) {
-        push_finish(r, CONN_OUT_FAILED, "%s: %s", doing, err.message);
-        return NULL;
-    }
-    return doc;
-}
-
 /* ---- the package ------------------------------------------------------------- */
 
 static int has_tracking(json_object *shipment, const char *tn)
@@ -140,11 +126,10 @@ static void shipment_read(push_rec *r, acu_resp *resp)
         push_fail(r, resp, "reading the shipment");
         return;
     }
-    list = parse_body(r, resp, "reading the shipment");
+    list = push_parse(r, resp, 1, 0, "reading the shipment");
     if (list == NULL)
         return;
-    if (!json_object_is_type(list, json_type_array) ||
-        json_object_array_length(list) == 0) {
+    if (json_object_array_length(list) == 0) {
         json_object_put(list);
         push_finish(r, CONN_OUT_REJECTED, "shipment %s does not exist in Acumatica",
                     r->text);
@@ -329,7 +314,7 @@ static void order_read(push_rec *r, acu_resp *resp)
         push_fail(r, resp, "reading the order");
         return;
     }
-    doc = parse_body(r, resp, "reading the order");
+    doc = push_parse(r, resp, 0, 0, "reading the order");
     if (doc == NULL)
         return;
     order = doc;
