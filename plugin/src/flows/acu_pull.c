@@ -656,15 +656,17 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
     return st;
 }
 
-/* Read the records of specific ids (their Acumatica key values). */
+/* Read the records of specific ids (their Acumatica key values) from one
+ * source; the key values found are added to `found` (shared by the
+ * sources of the flow, so an id is missing only when no source has it). */
 static conn_status pull_ids(conn_instance *inst, const char *flow,
                             const acu_map *map, json_object *ids,
-                            acu_pull_stats *stats, conn_error *err)
+                            json_object *found, acu_pull_stats *stats,
+                            conn_error *err)
 {
     pull_run r;
     conn_status st;
-    size_t n = json_object_array_length(ids), missing = 0;
-    acu_buf list;
+    size_t n = json_object_array_length(ids);
 
     memset(&r, 0, sizeof(r));
     r.inst = inst;
@@ -678,36 +680,41 @@ static conn_status pull_ids(conn_instance *inst, const char *flow,
     r.window = inst->settings.concurrent_connections;
     r.stats = stats;
     r.err = err;
-    r.found = json_object_new_object();
     if (r.key_field == NULL)
         return acu_err_set(err, CONN_UNSUPPORTED,
                            "%s: %s has no key field to read by id", flow,
                            acu_map_entity(map));
-    if (r.found == NULL)
-        return acu_err_set(err, CONN_NOMEM, "%s: out of memory", flow);
+    r.found = json_object_get(found);
     st = build_query(&r, NULL, err);
     if (st == CONN_OK && n > 0)
         st = run_pages(&r);
-    if (st == CONN_OK) {
-        acu_buf_init(&list, 2048);
-        for (size_t i = 0; i < n; i++) {
-            const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-            if (json_object_object_get_ex(r.found, id, NULL))
-                continue;
-            if (missing++ < 20)
-                acu_buf_addf(&list, "%s'%s'", missing > 1 ? ", " : "", id);
-        }
-        if (missing > 0) {
-            stats->missing += missing;
-            acu_log(inst, CONN_LOG_WARN, flow,
-                    "%zu of the %zu requested %s ids do not exist in Acumatica: %s%s",
-                    missing, n, acu_map_entity(map), list.data,
-                    missing > 20 ? ", ..." : "");
-        }
-        acu_buf_free(&list);
-    }
     run_free(&r);
     return st;
+}
+
+/* Log the ids of a manual pull that no source of the flow has. */
+static void log_missing(conn_instance *inst, const char *flow, json_object *ids,
+                        json_object *found, acu_pull_stats *stats)
+{
+    size_t n = json_object_array_length(ids), missing = 0;
+    acu_buf list;
+
+    acu_buf_init(&list, 2048);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+        if (json_object_object_get_ex(found, id, NULL))
+            continue;
+        if (missing++ < 20)
+            acu_buf_addf(&list, "%s'%s'", missing > 1 ? ", " : "", id);
+    }
+    if (missing > 0) {
+        stats->missing += missing;
+        acu_log(inst, CONN_LOG_WARN, flow,
+                "%zu of the %zu requested ids do not exist in Acumatica: %s%s",
+                missing, n, list.data != NULL ? list.data : "",
+                missing > 20 ? ", ..." : "");
+    }
+    acu_buf_free(&list);
 }
 
 /* ---- the entry point ----------------------------------------------------------- */
@@ -717,6 +724,7 @@ conn_status acu_pull_flow(conn_instance *inst, const acu_pull_request *req,
 {
     const acu_mapset *set = inst->mapset;
     acu_cursor *cursor = NULL;
+    json_object *found = NULL; /* ids mode: key values some source has */
     conn_status st = CONN_OK;
     size_t nsources = 0;
 
@@ -728,6 +736,8 @@ conn_status acu_pull_flow(conn_instance *inst, const acu_pull_request *req,
         st = acu_cursor_parse(req->cursor, req->cursor_len, &cursor, err);
         if (st != CONN_OK)
             return st;
+    } else if ((found = json_object_new_object()) == NULL) {
+        return acu_err_set(err, CONN_NOMEM, "%s: out of memory", req->flow);
     }
     for (size_t i = 0; i < acu_mapset_count(set) && st == CONN_OK; i++) {
         const acu_map *m = acu_mapset_at(set, i);
@@ -736,7 +746,7 @@ conn_status acu_pull_flow(conn_instance *inst, const acu_pull_request *req,
             continue;
         nsources++;
         if (req->ids != NULL)
-            st = pull_ids(inst, req->flow, m, req->ids, stats, err);
+            st = pull_ids(inst, req->flow, m, req->ids, found, stats, err);
         else
             st = pull_source(inst, req->flow, m, cursor, req->full, stats, err);
     }
@@ -744,6 +754,9 @@ conn_status acu_pull_flow(conn_instance *inst, const acu_pull_request *req,
         st = acu_err_set(err, CONN_UNSUPPORTED,
                          "%s: no mapping reads this flow from Acumatica "
                          "(direction to_host)", req->flow);
+    if (st == CONN_OK && found != NULL)
+        log_missing(inst, req->flow, req->ids, found, stats);
+    json_object_put(found);
     acu_cursor_free(cursor);
     return st;
 }
