@@ -12,6 +12,7 @@ void acu_buf_init(acu_buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->failed = 0;
 }
 
 /* Make room for `extra` more bytes plus the NUL. */
@@ -42,8 +43,10 @@ acu_buf_rc acu_buf_add(acu_buf *b, const void *data, size_t n)
 {
     acu_buf_rc rc = grow(b, n);
 
-    if (rc != ACU_BUF_OK)
+    if (rc != ACU_BUF_OK) {
+        b->failed = 1;
         return rc;
+    }
     if (n > 0)
         memcpy(b->data + b->len, data, n);
     b->len += n;
@@ -65,11 +68,15 @@ acu_buf_rc acu_buf_addf(acu_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        b->failed = 1;
         return ACU_BUF_NOMEM;
+    }
     rc = grow(b, (size_t)n);
-    if (rc != ACU_BUF_OK)
+    if (rc != ACU_BUF_OK) {
+        b->failed = 1;
         return rc;
+    }
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -80,6 +87,7 @@ acu_buf_rc acu_buf_addf(acu_buf *b, const char *fmt, ...)
 void acu_buf_reset(acu_buf *b)
 {
     b->len = 0;
+    b->failed = 0;
     if (b->data != NULL)
         b->data[0] = '\0';
 }
@@ -88,6 +96,11 @@ char *acu_buf_take(acu_buf *b, size_t *len)
 {
     char *p;
 
+    if (b->failed) {
+        acu_buf_free(b);
+        b->failed = 0;
+        return NULL;
+    }
     if (b->data == NULL && grow(b, 0) != ACU_BUF_OK)
         return NULL;
     if (b->data != NULL)

@@ -22,6 +22,9 @@ typedef struct acu_buf {
     size_t len; /* bytes held, excluding the terminating NUL */
     size_t cap; /* bytes allocated */
     size_t max; /* the most len may ever be */
+    int failed; /* an addition failed (no memory, past max): sticky until
+                   acu_buf_reset, and acu_buf_take then gives NULL, so a
+                   chain of additions needs one check at the end */
 } acu_buf;
 
 /* Start an empty buffer that may hold at most `max` bytes. */
@@ -36,11 +39,12 @@ acu_buf_rc acu_buf_adds(acu_buf *b, const char *s);
 /* Append printf-style text. */
 acu_buf_rc acu_buf_addf(acu_buf *b, const char *fmt, ...) ACU_PRINTF(2, 3);
 
-/* Forget the content but keep the allocation. */
+/* Forget the content (and a failure) but keep the allocation. */
 void acu_buf_reset(acu_buf *b);
 
-/* Hand over the data (NUL-terminated, never NULL unless out of memory) and
- * leave the buffer empty; the caller frees the result. */
+/* Hand over the data (NUL-terminated) and leave the buffer empty; the
+ * caller frees the result. NULL when an addition failed since the last
+ * reset (the content is then incomplete and is freed) or out of memory. */
 char *acu_buf_take(acu_buf *b, size_t *len);
 
 /* Release the memory, leaving an empty buffer with the same cap. Accepts

@@ -431,6 +431,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     r->answer_started = 1;
     if (acu_buf_add(&r->in, data, len) != ACU_BUF_OK) {
         r->too_big = r->in.len + len > r->in.max;
+        acu_buf_reset(&r->in); /* the part kept is of no use */
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
     return len;

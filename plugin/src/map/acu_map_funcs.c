@@ -408,7 +408,7 @@ acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         return acu_map_v_str(s + b0, b1 - b0);
     }
     case F_REPLACE: {
-        acu_map_buf b;
+        acu_buf b;
         const char *from, *to;
         size_t flen, tolen;
         if (a[0].kind == ACU_V_NULL)
@@ -419,30 +419,30 @@ acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             return err;
         if (flen == 0)
             return acu_map_v_str(s, len);
-        acu_map_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
+        acu_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
         for (size_t i = 0; i < len;) {
             if (i + flen <= len && memcmp(s + i, from, flen) == 0) {
-                acu_map_buf_add(&b, to, tolen);
+                acu_buf_add(&b, to, tolen);
                 i += flen;
             } else {
-                acu_map_buf_add(&b, s + i, 1);
+                acu_buf_add(&b, s + i, 1);
                 i++;
             }
         }
         if (b.failed) {
-            acu_map_buf_free(&b);
+            acu_buf_free(&b);
             return too_long(run, fn);
         }
         d = alloc_text(run, b.len);
         if (d == NULL) {
-            acu_map_buf_free(&b);
+            acu_buf_free(&b);
             return too_long(run, fn);
         }
         if (b.len)
             memcpy(d, b.data, b.len);
         d[b.len] = '\0';
         len = b.len;
-        acu_map_buf_free(&b);
+        acu_buf_free(&b);
         return acu_map_v_str(d, len);
     }
     case F_TRUNCATE:
@@ -659,7 +659,7 @@ acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call)
     acu_val sep = acu_map_v_str(", ", 2);
     size_t count = 0, n;
     double total = 0;
-    acu_map_buf b;
+    acu_buf b;
     acu_val result;
 
     if (list.kind == ACU_V_ERR)
@@ -681,7 +681,7 @@ acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call)
     if (run->depth + 1 >= ACU_MAP_MAX_SCOPES)
         return acu_map_v_errf(run, "%s(): records nest too deeply", fn);
     n = json_object_array_length(list.j);
-    acu_map_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
+    acu_buf_init(&b, ACU_MAP_MAX_VALUE_BYTES + 1);
     run->depth++;
     result = acu_map_v_null();
     for (size_t i = 0; i < n; i++) {
@@ -722,8 +722,8 @@ acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call)
                 goto out;
             }
             if (count > 0)
-                acu_map_buf_add(&b, sep.u.s, sep.len);
-            acu_map_buf_add(&b, s, len);
+                acu_buf_add(&b, sep.u.s, sep.len);
+            acu_buf_add(&b, s, len);
             count++;
         }
     }
@@ -746,6 +746,6 @@ acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call)
     }
 out:
     run->depth--;
-    acu_map_buf_free(&b);
+    acu_buf_free(&b);
     return result;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acu_buf.h"
 #include "acu_map.h"
 
 #if defined(__GNUC__)
@@ -50,21 +51,7 @@ void acu_map_suggest_init(acu_map_suggest *s, const char *name);
 void acu_map_suggest_add(acu_map_suggest *s, const char *candidate);
 const char *acu_map_suggest_best(const acu_map_suggest *s);
 
-/* ---- a growable byte buffer with a cap -------------------------------- */
-typedef struct acu_map_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    size_t max;   /* refuse to grow beyond this */
-    int failed;   /* set once an append failed (no memory or over max) */
-} acu_map_buf;
-void acu_map_buf_init(acu_map_buf *b, size_t max);
-void acu_map_buf_free(acu_map_buf *b);
-int acu_map_buf_add(acu_map_buf *b, const char *data, size_t len);
-int acu_map_buf_adds(acu_map_buf *b, const char *s);
-int acu_map_buf_addf(acu_map_buf *b, const char *fmt, ...) ACU_MAP_PRINTF(2, 3);
-/* Take the NUL-terminated contents (malloc'ed) and reset the buffer. */
-char *acu_map_buf_take(acu_map_buf *b);
+/* ---- a growable byte buffer with a cap: acu_buf.h (the plugin's base) -- */
 
 /* ---- pool: bump allocation freed all at once --------------------------- */
 typedef struct acu_map_pool_block acu_map_pool_block;

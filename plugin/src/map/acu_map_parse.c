@@ -94,9 +94,9 @@ static void lex_string(parser *p, tok *t)
 {
     char q = p->text[p->pos];
     size_t i = p->pos + 1;
-    acu_map_buf b;
+    acu_buf b;
 
-    acu_map_buf_init(&b, ACU_MAP_MAX_EXPR_LEN + 1);
+    acu_buf_init(&b, ACU_MAP_MAX_EXPR_LEN + 1);
     while (i < p->len && p->text[i] != q) {
         char c = p->text[i];
         if (c == '\\') {
@@ -104,14 +104,14 @@ static void lex_string(parser *p, tok *t)
                 break;
             c = p->text[++i];
             switch (c) {
-            case 'n': acu_map_buf_add(&b, "\n", 1); break;
-            case 't': acu_map_buf_add(&b, "\t", 1); break;
-            case 'r': acu_map_buf_add(&b, "\r", 1); break;
+            case 'n': acu_buf_add(&b, "\n", 1); break;
+            case 't': acu_buf_add(&b, "\t", 1); break;
+            case 'r': acu_buf_add(&b, "\r", 1); break;
             case '\\': case '\'': case '"': case '/': case '{': case '}':
-                acu_map_buf_add(&b, &c, 1);
+                acu_buf_add(&b, &c, 1);
                 break;
             default:
-                acu_map_buf_free(&b);
+                acu_buf_free(&b);
                 fail(p, i - 1, "unknown escape '\\%c' in a string; use \\\\ for a backslash", c);
                 t->kind = T_ERR;
                 return;
@@ -119,17 +119,17 @@ static void lex_string(parser *p, tok *t)
             i++;
             continue;
         }
-        acu_map_buf_add(&b, &c, 1);
+        acu_buf_add(&b, &c, 1);
         i++;
     }
     if (i >= p->len) {
-        acu_map_buf_free(&b);
+        acu_buf_free(&b);
         fail(p, p->pos, "the string that starts here is not closed with %c", q);
         t->kind = T_ERR;
         return;
     }
     if (b.failed) {
-        acu_map_buf_free(&b);
+        acu_buf_free(&b);
         fail(p, p->pos, "the string is too long");
         t->kind = T_ERR;
         return;
@@ -137,7 +137,7 @@ static void lex_string(parser *p, tok *t)
     t->kind = T_STR;
     t->slen = b.len;
     t->str = acu_map_pool_strndup(p->pool, b.data ? b.data : "", b.len);
-    acu_map_buf_free(&b);
+    acu_buf_free(&b);
     if (t->str == NULL) {
         fail(p, p->pos, "out of memory");
         t->kind = T_ERR;
@@ -699,10 +699,10 @@ static acu_expr *parse_template(parser *p)
     acu_expr *parts[ACU_MAP_MAX_ARGS * 2];
     int n = 0;
     size_t i = 0;
-    acu_map_buf lit;
+    acu_buf lit;
     acu_expr *e;
 
-    acu_map_buf_init(&lit, ACU_MAP_MAX_EXPR_LEN + 1);
+    acu_buf_init(&lit, ACU_MAP_MAX_EXPR_LEN + 1);
     p->in_template = 1;
     while (i <= p->len) {
         char c = i < p->len ? p->text[i] : '\0';
@@ -710,33 +710,33 @@ static acu_expr *parse_template(parser *p)
         if (!flush) {
             if (c == '{' || c == '}') {
                 if (i + 1 < p->len && p->text[i + 1] == c) {
-                    acu_map_buf_add(&lit, &c, 1);
+                    acu_buf_add(&lit, &c, 1);
                     i += 2;
                     continue;
                 }
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 fail(p, i, "a single '}' in a template must be written '}}'");
                 return NULL;
             }
-            acu_map_buf_add(&lit, &c, 1);
+            acu_buf_add(&lit, &c, 1);
             i++;
             continue;
         }
         if (lit.len > 0) {
             if (n >= (int)(sizeof(parts) / sizeof(parts[0]))) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 fail(p, i, "a template has at most %d parts", (int)(sizeof(parts) / sizeof(parts[0])));
                 return NULL;
             }
             e = node(p, ACU_OP_CONST, i - lit.len, 0);
             if (e == NULL) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 return NULL;
             }
             {
                 char *s = acu_map_pool_strndup(p->pool, lit.data, lit.len);
                 if (s == NULL) {
-                    acu_map_buf_free(&lit);
+                    acu_buf_free(&lit);
                     fail(p, i, "out of memory");
                     return NULL;
                 }
@@ -755,22 +755,22 @@ static acu_expr *parse_template(parser *p)
             p->depth = 0;
             next(p);
             if (p->cur.kind == T_RBRACE) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 fail(p, open, "the {} here is empty; write {{}} for literal braces");
                 return NULL;
             }
             if (p->cur.kind == T_EOF) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 fail(p, open, "the '{' here is not closed with '}'");
                 return NULL;
             }
             e = parse_expr(p);
             if (e == NULL) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 return NULL;
             }
             if (p->cur.kind != T_RBRACE) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 if (p->cur.kind == T_EOF)
                     fail(p, open, "the '{' here is not closed with '}'");
                 else
@@ -779,7 +779,7 @@ static acu_expr *parse_template(parser *p)
                 return NULL;
             }
             if (n >= (int)(sizeof(parts) / sizeof(parts[0]))) {
-                acu_map_buf_free(&lit);
+                acu_buf_free(&lit);
                 fail(p, open, "a template has at most %d parts", (int)(sizeof(parts) / sizeof(parts[0])));
                 return NULL;
             }
@@ -787,7 +787,7 @@ static acu_expr *parse_template(parser *p)
             i = p->pos; /* just past '}' */
         }
     }
-    acu_map_buf_free(&lit);
+    acu_buf_free(&lit);
     if (n == 1 && parts[0]->op == ACU_OP_CONST)
         return parts[0];
     e = node(p, ACU_OP_CONCAT, 0, n);

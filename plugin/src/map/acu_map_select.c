@@ -16,7 +16,7 @@ static char *join_set(json_object *set, int *nomem)
 {
     size_t n = (size_t)json_object_object_length(set), i = 0;
     const char **keys;
-    acu_map_buf b;
+    acu_buf b;
 
     if (n == 0)
         return NULL;
@@ -30,19 +30,19 @@ static char *join_set(json_object *set, int *nomem)
         keys[i++] = k;
     }
     qsort(keys, n, sizeof(char *), cmp_str);
-    acu_map_buf_init(&b, 1u << 20);
+    acu_buf_init(&b, 1u << 20);
     for (i = 0; i < n; i++) {
         if (i)
-            acu_map_buf_add(&b, ",", 1);
-        acu_map_buf_adds(&b, keys[i]);
+            acu_buf_add(&b, ",", 1);
+        acu_buf_adds(&b, keys[i]);
     }
     free(keys);
     if (b.failed) {
-        acu_map_buf_free(&b);
+        acu_buf_free(&b);
         *nomem = 1;
         return NULL;
     }
-    return acu_map_buf_take(&b);
+    return acu_buf_take(&b, NULL);
 }
 
 conn_status acu_map_select_expand(const acu_map *m, char **select,

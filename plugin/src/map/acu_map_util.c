@@ -43,20 +43,20 @@ char *acu_map_strdupf(const char *fmt, ...)
 
 char *acu_map_pointer_join(const char *base, const char *token)
 {
-    acu_map_buf b;
+    acu_buf b;
 
-    acu_map_buf_init(&b, 1u << 16);
-    acu_map_buf_adds(&b, base ? base : "");
-    acu_map_buf_add(&b, "/", 1);
+    acu_buf_init(&b, 1u << 16);
+    acu_buf_adds(&b, base ? base : "");
+    acu_buf_add(&b, "/", 1);
     for (const char *p = token; p && *p; p++) {
         if (*p == '~')
-            acu_map_buf_add(&b, "~0", 2);
+            acu_buf_add(&b, "~0", 2);
         else if (*p == '/')
-            acu_map_buf_add(&b, "~1", 2);
+            acu_buf_add(&b, "~1", 2);
         else
-            acu_map_buf_add(&b, p, 1);
+            acu_buf_add(&b, p, 1);
     }
-    return acu_map_buf_take(&b);
+    return acu_buf_take(&b, NULL);
 }
 
 char *acu_map_pointer_index(const char *base, size_t index)
@@ -149,101 +149,6 @@ const char *acu_map_suggest_best(const acu_map_suggest *s)
 
 /* ---- buffer ---- */
 
-void acu_map_buf_init(acu_map_buf *b, size_t max)
-{
-    memset(b, 0, sizeof(*b));
-    b->max = max;
-}
-
-void acu_map_buf_free(acu_map_buf *b)
-{
-    if (b == NULL)
-        return;
-    free(b->data);
-    memset(b, 0, sizeof(*b));
-}
-
-int acu_map_buf_add(acu_map_buf *b, const char *data, size_t len)
-{
-    if (b->failed)
-        return -1;
-    if (len > b->max || b->len + len + 1 > b->max) {
-        b->failed = 1;
-        return -1;
-    }
-    if (b->len + len + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 64;
-        char *n;
-        while (ncap < b->len + len + 1)
-            ncap *= 2;
-        if (ncap > b->max)
-            ncap = b->max;
-        n = realloc(b->data, ncap);
-        if (n == NULL) {
-            b->failed = 1;
-            return -1;
-        }
-        b->data = n;
-        b->cap = ncap;
-    }
-    if (len > 0)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int acu_map_buf_adds(acu_map_buf *b, const char *s)
-{
-    return acu_map_buf_add(b, s, strlen(s));
-}
-
-int acu_map_buf_addf(acu_map_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char small[256];
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return -1;
-    }
-    if ((size_t)n < sizeof(small))
-        return acu_map_buf_add(b, small, (size_t)n);
-    {
-        char *big = malloc((size_t)n + 1);
-        int rc;
-        if (big == NULL) {
-            b->failed = 1;
-            return -1;
-        }
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        rc = acu_map_buf_add(b, big, (size_t)n);
-        free(big);
-        return rc;
-    }
-}
-
-char *acu_map_buf_take(acu_map_buf *b)
-{
-    char *s;
-
-    if (b->failed) {
-        acu_map_buf_free(b);
-        return NULL;
-    }
-    if (b->data == NULL && acu_map_buf_add(b, "", 0) != 0)
-        return NULL;
-    s = b->data;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
 
 /* ---- pool ---- */
 
