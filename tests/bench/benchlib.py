@@ -251,7 +251,7 @@ def banner(title):
 
 
 def machine():
-    """One line: CPU model, cores, kernel."""
+    """One line: CPU model, cores, kernel, load (the figures depend on it)."""
     model = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -261,7 +261,8 @@ def machine():
                     break
     except OSError:
         pass
-    return "%s, %d cores, Linux %s" % (model, os.cpu_count() or 0, os.uname().release)
+    return "%s, %d cores, Linux %s, load average %.1f" % (
+        model, os.cpu_count() or 0, os.uname().release, os.getloadavg()[0])
 
 
 def page_requests(log, entity):
