@@ -31,6 +31,7 @@ static void src_clear(acu_cursor_src *s)
     free(s->name);
     json_object_put(s->seen);
     json_object_put(s->run_seen);
+    json_object_put(s->anchors);
     memset(s, 0, sizeof(*s));
 }
 
@@ -60,7 +61,9 @@ acu_cursor_src *acu_cursor_source(acu_cursor *c, const char *name)
     s->name = strdup(name);
     s->seen = json_object_new_object();
     s->run_seen = json_object_new_object();
-    if (s->name == NULL || s->seen == NULL || s->run_seen == NULL) {
+    s->anchors = json_object_new_array();
+    if (s->name == NULL || s->seen == NULL || s->run_seen == NULL ||
+        s->anchors == NULL) {
         src_clear(s);
         return NULL;
     }
@@ -99,6 +102,22 @@ static int read_set(json_object *arr, json_object *set)
     return 0;
 }
 
+static int read_anchors(json_object *arr, json_object *anchors)
+{
+    if (arr == NULL)
+        return 0;
+    if (!json_object_is_type(arr, json_type_array) ||
+        json_object_array_length(arr) > ACU_CURSOR_ANCHORS)
+        return -1;
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *k = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(k, json_type_string) ||
+            json_object_array_add(anchors, json_object_get(k)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int read_source(acu_cursor *c, const char *name, json_object *o)
 {
     acu_cursor_src *s;
@@ -119,7 +138,8 @@ static int read_source(acu_cursor *c, const char *name, json_object *o)
         s->skip = (long)json_object_get_int64(v);
     }
     if (read_set(json_object_object_get(o, "seen"), s->seen) != 0 ||
-        read_set(json_object_object_get(o, "run_seen"), s->run_seen) != 0)
+        read_set(json_object_object_get(o, "run_seen"), s->run_seen) != 0 ||
+        read_anchors(json_object_object_get(o, "anchors"), s->anchors) != 0)
         return -1;
     return 0;
 }
@@ -217,8 +237,10 @@ char *acu_cursor_format(const acu_cursor *c, size_t *len)
         json_object_object_add(o, "until", time_json(src->until_ms));
         json_object_object_add(o, "skip", json_object_new_int64(src->skip));
         json_object_object_add(o, "seen", set_json(src->seen));
-        if (src->until_ms != ACU_NO_TIME)
+        if (src->until_ms != ACU_NO_TIME) {
             json_object_object_add(o, "run_seen", set_json(src->run_seen));
+            json_object_object_add(o, "anchors", json_object_get(src->anchors));
+        }
         json_object_object_add(sources, src->name, o);
     }
     json_object_object_add(doc, "sources", sources);
@@ -246,6 +268,7 @@ void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full)
     src->skip = 0;
     json_object_put(src->run_seen);
     src->run_seen = json_object_new_object();
+    acu_cursor_anchor_cut(src, -1);
 }
 
 conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
@@ -270,6 +293,7 @@ conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
     src->since_ms = next_since;
     src->until_ms = ACU_NO_TIME;
     src->skip = 0;
+    acu_cursor_anchor_cut(src, -1);
     return CONN_OK;
 }
 
@@ -280,6 +304,7 @@ void acu_cursor_run_end_all(acu_cursor_src *src)
     src->run_seen = json_object_new_object();
     src->until_ms = ACU_NO_TIME;
     src->skip = 0;
+    acu_cursor_anchor_cut(src, -1);
 }
 
 conn_status acu_cursor_keep(acu_cursor_src *src, const char *id,
@@ -313,4 +338,33 @@ conn_status acu_cursor_delivered(acu_cursor_src *src, const char *id,
     if (json_object_object_add(src->run_seen, key, NULL) != 0)
         return CONN_NOMEM;
     return CONN_OK;
+}
+
+conn_status acu_cursor_anchor_add(acu_cursor_src *src, const char *id)
+{
+    size_t n;
+
+    if (json_object_array_add(src->anchors, json_object_new_string(id)) != 0)
+        return CONN_NOMEM;
+    n = json_object_array_length(src->anchors);
+    if (n > ACU_CURSOR_ANCHORS)
+        json_object_array_del_idx(src->anchors, 0, n - ACU_CURSOR_ANCHORS);
+    return CONN_OK;
+}
+
+const char *acu_cursor_anchor_last(const acu_cursor_src *src)
+{
+    size_t n = json_object_array_length(src->anchors);
+
+    return n > 0 ? json_object_get_string(json_object_array_get_idx(src->anchors, n - 1))
+                 : NULL;
+}
+
+void acu_cursor_anchor_cut(acu_cursor_src *src, long i)
+{
+    size_t n = json_object_array_length(src->anchors);
+    size_t keep = i < 0 ? 0 : (size_t)i + 1;
+
+    if (keep < n)
+        json_object_array_del_idx(src->anchors, keep, n - keep);
 }

@@ -13,13 +13,27 @@
  *   `seen` as (id, last-modified) pairs so the next run recognises them and
  *   delivers nothing twice, even when many records share one timestamp.
  *
+ *
+ *   A record that leaves the window during the run also moves every record
+ *   after it one place forward in the key order, so a $skip computed from
+ *   the records done would pass over one that stayed. The run therefore
+ *   keeps `anchors`, the ids of the last records it read, and asks each
+ *   page with one record of overlap: the first record of the answer must
+ *   be the last one read. When it is not, records before the position left
+ *   (or came in); the run finds the last anchor still in the window with a
+ *   cheap id-only read around the position and goes on right after it (see
+ *   acu_pull.c).
+ *
  * Text form (JSON, versioned):
  *   {"v":1,"sources":{"<mapping>":{"since":"<RFC 3339 UTC>"|null,
  *     "until":"<RFC 3339 UTC>"|null,"skip":<records done in the run>,
- *     "seen":["<id>|<ms>",...],"run_seen":["<id>|<ms>",...]}}}
+ *     "seen":["<id>|<ms>",...],"run_seen":["<id>|<ms>",...],
+ *     "anchors":["<id>",...]}}}
  *   `until` is set only while a run is in progress (a pull that was
  *   cancelled or failed resumes it); `run_seen` collects, during the run,
- *   what becomes `seen` at its end. */
+ *   what becomes `seen` at its end; `anchors` (run in progress only) are
+ *   the ids of the last records read, oldest first. A cursor without
+ *   `anchors` (an older plugin's) resumes without the overlap check. */
 #ifndef ACU_CURSOR_H
 #define ACU_CURSOR_H
 
@@ -31,6 +45,10 @@
 /* No time: an open bound. */
 #define ACU_NO_TIME INT64_MIN
 
+/* Most anchors kept: the read position is lost only when all of the last
+ * this many records read left the window before the next page was read. */
+#define ACU_CURSOR_ANCHORS 100
+
 typedef struct acu_cursor_src {
     char *name;           /* the mapping's name */
     int64_t since_ms;     /* inclusive lower bound, or ACU_NO_TIME */
@@ -38,6 +56,8 @@ typedef struct acu_cursor_src {
     long skip;            /* run in progress: records already delivered */
     json_object *seen;    /* set ("id|ms" keys): delivered, stamp >= since */
     json_object *run_seen;/* set: delivered in this run, stamp >= until - overlap */
+    json_object *anchors; /* run in progress: array of the ids of the last
+                             records read (at most ACU_CURSOR_ANCHORS), oldest first */
 } acu_cursor_src;
 
 typedef struct acu_cursor {
@@ -87,5 +107,18 @@ int acu_cursor_seen(const acu_cursor_src *src, const char *id, int64_t ms);
  * stamp is within overlap_ms of the run's upper bound. CONN_NOMEM. */
 conn_status acu_cursor_delivered(acu_cursor_src *src, const char *id,
                                  int64_t ms, int64_t overlap_ms);
+
+/* Note that the record `id` was read (delivered or not) as the next one
+ * of the run's window; the oldest anchors beyond ACU_CURSOR_ANCHORS go.
+ * CONN_NOMEM. */
+conn_status acu_cursor_anchor_add(acu_cursor_src *src, const char *id);
+
+/* The id of the last record read in the run, or NULL (none, or a cursor
+ * of an older version). */
+const char *acu_cursor_anchor_last(const acu_cursor_src *src);
+
+/* Forget the anchors after index i (the last one still in the window);
+ * i < 0 forgets all. */
+void acu_cursor_anchor_cut(acu_cursor_src *src, long i);
 
 #endif

@@ -7,8 +7,18 @@
  * Connections) and processed strictly in order: each record is recognised
  * if it was delivered before, mapped, and handed to the host's emit; when
  * the host has accepted every record of a page, the cursor moves past the
- * page through the host's checkpoint. A page shorter than $top (also an
- * empty one, after an exact multiple) ends the run.
+ * page through the host's checkpoint. A page with fewer new records than
+ * the page size (also none, after an exact multiple) ends the run.
+ *
+ * Records that leave the window while the run reads it (modified: their
+ * new stamp is past `until`) move the records after them forward in the
+ * key order, so a plain $skip would pass over records that stayed. Every
+ * page after the first therefore asks for one record more, in front: the
+ * last record read (the anchor, see acu_cursor.h). An answer that does not
+ * begin with it shows the window changed before the position: the pages
+ * fetched ahead are dropped, the position is found again with an id-only
+ * read around it (the last anchor still there), and reading goes on right
+ * after it - nothing is passed over and nothing read twice.
  *
  * A request for specific ids (the platform's "manual sync") reads the
  * records by key in batches and leaves the cursor alone. */
@@ -39,6 +49,11 @@
 #define IDS_MAX 10000
 /* Bound on the URL of one page request. */
 #define PULL_URL_MAX (64 * 1024)
+/* Records per id-only request when finding the read position again. */
+#define RESYNC_PAGE 1000
+/* Times one run may find its position again before it gives up (RETRY:
+ * the next pull resumes it). */
+#define RESYNC_MAX 50
 
 typedef struct pull_run pull_run;
 
@@ -65,7 +80,10 @@ struct pull_run {
     int window;             /* pages in flight at most */
     int ahead;              /* pages in flight now: 1 until a full page
                                shows there is more to read, then window */
-    long start_skip;        /* records done before this call's first page */
+    char *search_query;     /* "?$filter=...&$select=<keys>": id-only reads */
+    long seg_start;         /* window position of page 0's first new record:
+                               the pages counted from here (see resync) */
+    int resyncs;            /* times the position was found again */
     long next_submit;
     long next_process;
     long end_page;          /* first page known to be short, LONG_MAX unknown */
@@ -93,6 +111,17 @@ static const char *field_text(json_object *rec, const char *name)
     if (json_object_is_type(f, json_type_null))
         return NULL;
     return json_object_get_string(f);
+}
+
+/* The id of an Acumatica record: its "id" (the NoteID every answer
+ * carries), else its first key value; NULL when it has neither. */
+static const char *record_id(const pull_run *r, json_object *rec)
+{
+    const char *id = field_text(rec, "id");
+
+    if (id == NULL && acu_map_key_count(r->map) > 0)
+        id = field_text(rec, acu_map_key(r->map, 0));
+    return id;
 }
 
 /* Append an OData string literal: 'text' with quotes doubled. */
@@ -181,6 +210,42 @@ out:
     return st;
 }
 
+/* Page p begins with the record before its position (the anchor): every
+ * page of a run but the very first, unless resuming the run of an older
+ * cursor that has no anchors. */
+static int page_anchored(const pull_run *r, long p)
+{
+    if (r->ids != NULL || r->seg_start + p * r->page_size == 0)
+        return 0;
+    return p > 0 || acu_cursor_anchor_last(r->src) != NULL;
+}
+
+/* The query of the id-only reads that find the read position again: the
+ * window's filter and only the key fields ("id" comes with every record). */
+static conn_status build_search_query(pull_run *r, const char *filter)
+{
+    acu_buf b, keys;
+    int first = 1;
+
+    acu_buf_init(&b, PULL_URL_MAX);
+    acu_buf_init(&keys, PULL_URL_MAX);
+    acu_buf_adds(&b, "/");
+    acu_buf_adds(&b, acu_map_entity(r->map));
+    if (filter != NULL) {
+        add_param(&b, first, "$filter", filter);
+        first = 0;
+    }
+    for (size_t i = 0; i < acu_map_key_count(r->map); i++)
+        acu_buf_addf(&keys, "%s%s", i > 0 ? "," : "", acu_map_key(r->map, i));
+    if (keys.data != NULL)
+        add_param(&b, first, "$select", keys.data);
+    acu_buf_free(&keys);
+    r->search_query = acu_buf_take(&b, NULL);
+    if (r->search_query == NULL)
+        return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+    return CONN_OK;
+}
+
 /* The URL of page p: the query with $top/$skip, or with the id batch. */
 static char *page_url(pull_run *r, long p)
 {
@@ -206,10 +271,11 @@ static char *page_url(pull_run *r, long p)
             add_param(&b, first, "$filter", f.data);
         acu_buf_free(&f);
     } else {
+        int anchored = page_anchored(r, p);
         char n[32];
-        snprintf(n, sizeof(n), "%d", r->page_size);
+        snprintf(n, sizeof(n), "%d", r->page_size + anchored);
         add_param(&b, first, "$top", n);
-        snprintf(n, sizeof(n), "%ld", r->start_skip + p * r->page_size);
+        snprintf(n, sizeof(n), "%ld", r->seg_start + p * r->page_size - anchored);
         add_param(&b, 0, "$skip", n);
     }
     return acu_buf_take(&b, NULL);
@@ -341,7 +407,7 @@ static int64_t fingerprint(json_object *rec)
 static conn_status handle_record(pull_run *r, json_object *rec,
                                  json_object *keys)
 {
-    const char *id = field_text(rec, "id");
+    const char *id = record_id(r, rec);
     const char *lm_text = field_text(rec, r->lm_field);
     int64_t lm = ACU_NO_TIME, fp = 0;
     int by_content = r->src != NULL && r->lm_field == NULL;
@@ -350,9 +416,6 @@ static conn_status handle_record(pull_run *r, json_object *rec,
     conn_status st;
 
     r->stats->records++;
-    if (id == NULL)
-        id = field_text(rec, acu_map_key_count(r->map) > 0
-                                 ? acu_map_key(r->map, 0) : "id");
     if (id == NULL)
         id = "(no id)";
     if (r->found != NULL && r->key_field != NULL) {
@@ -414,17 +477,19 @@ static conn_status checkpoint(pull_run *r)
 }
 
 /* Process the answer of page r->next_process. *last is set when the run
- * ends with it. */
-static conn_status process_page(pull_run *r, int *last)
+ * ends with it; *lost when the page does not begin with the anchor (the
+ * window changed before it: nothing of it is processed). */
+static conn_status process_page(pull_run *r, int *last, int *lost)
 {
     pull_slot *s = &r->slots[r->next_process % r->window];
     acu_resp *resp = s->resp;
     json_object *doc = NULL, *keys = NULL;
     conn_status st;
-    size_t n;
+    size_t n, first = 0;
 
     s->resp = NULL;
     *last = 0;
+    *lost = 0;
     if (resp == NULL)
         return acu_err_set(r->err, CONN_INTERNAL, "%s: page %ld has no answer",
                            r->flow, r->next_process + 1);
@@ -450,15 +515,32 @@ static conn_status process_page(pull_run *r, int *last)
         goto out;
     }
     n = json_object_array_length(doc);
+    if (page_anchored(r, r->next_process)) {
+        const char *got = n > 0 ? record_id(r, json_object_array_get_idx(doc, 0)) : NULL;
+        const char *want = acu_cursor_anchor_last(r->src);
+
+        if (got == NULL || want == NULL || strcmp(got, want) != 0) {
+            *lost = 1;
+            goto out;
+        }
+        first = 1;
+    }
     r->stats->pages++;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         json_object *rec = json_object_array_get_idx(doc, i);
+        const char *id;
         if (!json_object_is_type(rec, json_type_object))
             continue;
         st = handle_record(r, rec, keys);
         if (st != CONN_OK)
             goto out;
+        id = r->src != NULL ? record_id(r, rec) : NULL;
+        if (id != NULL && acu_cursor_anchor_add(r->src, id) != CONN_OK) {
+            st = acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+            goto out;
+        }
     }
+    n -= first;
     json_object_put(r->page_keys);
     r->page_keys = keys;
     keys = NULL;
@@ -469,7 +551,7 @@ static conn_status process_page(pull_run *r, int *last)
     if (!*last)
         r->ahead = r->window;
     if (r->src != NULL) {
-        r->src->skip += (long)n;
+        r->src->skip += (long)n; /* the position of the next record */
         if (*last && r->lm_field == NULL) {
             acu_cursor_run_end_all(r->src);
         } else if (*last) {
@@ -486,11 +568,154 @@ out:
     return st;
 }
 
+/* Let the pages in flight finish (their callbacks point into this run)
+ * and drop every answer not processed. */
+static void drop_pages(pull_run *r)
+{
+    if (!none_busy(r)) {
+        conn_error ignored;
+        acu_http_ignore_stop(r->inst->http, 1);
+        acu_http_run(r->inst->http, none_busy, r, &ignored);
+        acu_http_ignore_stop(r->inst->http, 0);
+    }
+    for (int i = 0; i < r->window; i++) {
+        acu_resp_free(r->slots[i].resp);
+        r->slots[i].resp = NULL;
+    }
+}
+
+/* Read the ids at window positions [lo, hi) (id-only requests) and find
+ * the last anchor among them: *at gets its position and *which its index
+ * among the anchors (both -1: none there); *ended is set when the window
+ * ends before hi. */
+static conn_status find_anchor(pull_run *r, long lo, long hi, json_object *index,
+                               long *at, long *which, int *ended)
+{
+    conn_status st = CONN_OK;
+    long skip = lo;
+
+    *at = *which = -1;
+    *ended = 0;
+    while (skip < hi && st == CONN_OK) {
+        long top = hi - skip < RESYNC_PAGE ? hi - skip : RESYNC_PAGE;
+        json_object *doc = NULL, *k;
+        acu_resp *resp = NULL;
+        acu_req_spec spec;
+        char n[32];
+        size_t len;
+        acu_buf b;
+        char *url;
+
+        acu_buf_init(&b, PULL_URL_MAX);
+        acu_buf_adds(&b, r->inst->endpoint_base);
+        acu_buf_adds(&b, r->search_query);
+        snprintf(n, sizeof(n), "%ld", top);
+        add_param(&b, strchr(r->search_query, '?') == NULL, "$top", n);
+        snprintf(n, sizeof(n), "%ld", skip);
+        add_param(&b, 0, "$skip", n);
+        url = acu_buf_take(&b, NULL);
+        if (url == NULL)
+            return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+        memset(&spec, 0, sizeof(spec));
+        spec.method = "GET";
+        spec.url = url;
+        spec.what = "GET (finding the read position again)";
+        spec.idempotent = 1;
+        spec.authorized = 1;
+        spec.endpoint = 1;
+        st = acu_http_request(r->inst->http, &spec, &resp, r->err);
+        free(url);
+        if (st == CONN_OK)
+            st = acu_json_parse(resp->body, resp->body_len, "Acumatica's answer",
+                                &doc, r->err);
+        if (st == CONN_OK && !json_object_is_type(doc, json_type_array))
+            st = acu_err_set(r->err, CONN_INTERNAL,
+                             "%s: Acumatica answered a list request for %s with "
+                             "something that is not a list", r->flow,
+                             acu_map_entity(r->map));
+        len = st == CONN_OK ? json_object_array_length(doc) : 0;
+        for (size_t i = 0; i < len; i++) {
+            const char *id = record_id(r, json_object_array_get_idx(doc, i));
+            if (id != NULL && json_object_object_get_ex(index, id, &k)) {
+                *at = skip + (long)i;
+                *which = (long)json_object_get_int64(k);
+            }
+        }
+        if (st == CONN_OK && (long)len < top)
+            *ended = 1;
+        skip += (long)len;
+        json_object_put(doc);
+        acu_resp_free(resp);
+        if (*ended)
+            break;
+    }
+    return st;
+}
+
+/* The page at the read position did not begin with the anchor: records
+ * before the position left the window (or came into it) since it was
+ * computed. Find the last anchor still in the window, reading ids around
+ * the position, wider each time, and set the position right after it.
+ * When every anchor left the window, start again at its beginning: no
+ * record is passed over, but records read before may come again. */
+static conn_status resync(pull_run *r)
+{
+    acu_cursor_src *src = r->src;
+    json_object *index = json_object_new_object();
+    size_t nanchors = json_object_array_length(src->anchors);
+    long pos = src->skip, back = r->page_size, at = -1, which = -1;
+    conn_status st = CONN_OK;
+    int ended = 0;
+
+    if (index == NULL)
+        return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+    if (++r->resyncs > RESYNC_MAX) {
+        st = acu_err_set(r->err, CONN_RETRY,
+                         "%s: %s records kept changing while they were read "
+                         "(%d times); the next pull goes on from here", r->flow,
+                         acu_map_entity(r->map), RESYNC_MAX);
+        goto out;
+    }
+    for (size_t i = 0; i < nanchors; i++)
+        json_object_object_add(index, json_object_get_string(
+                                          json_object_array_get_idx(src->anchors, i)),
+                               json_object_new_int64((int64_t)i));
+    for (;;) {
+        long lo = pos > back ? pos - back : 0;
+
+        st = find_anchor(r, lo, pos + back, index, &at, &which, &ended);
+        if (st != CONN_OK || at >= 0 || (lo == 0 && ended))
+            break;
+        back *= 4;
+    }
+    if (st != CONN_OK)
+        goto out;
+    if (at >= 0) {
+        acu_log(r->inst, CONN_LOG_INFO, r->flow,
+                "%s: records changed while the window was read; going on "
+                "after the last record read that is still in it (position "
+                "%ld, was %ld)", acu_map_name(r->map), at + 1, pos);
+        acu_cursor_anchor_cut(src, which);
+        src->skip = at + 1;
+    } else {
+        acu_log(r->inst, CONN_LOG_WARN, r->flow,
+                "%s: the last %zu records read all changed while the window "
+                "was read, so the read position is lost; reading the window "
+                "again from its beginning (records read before may be "
+                "delivered again)", acu_map_name(r->map), nanchors);
+        acu_cursor_anchor_cut(src, -1);
+        src->skip = 0;
+    }
+out:
+    json_object_put(index);
+    return st;
+}
+
 /* Read every page of the run (or every id batch). */
 static conn_status run_pages(pull_run *r)
 {
     conn_status st = CONN_OK;
-    int last = 0;
+    int last = 0, lost = 0;
 
     r->slots = calloc((size_t)r->window, sizeof(*r->slots));
     r->page_keys = json_object_new_object();
@@ -514,9 +739,21 @@ static conn_status run_pages(pull_run *r)
                 goto drain;
             continue;
         }
-        st = process_page(r, &last);
+        st = process_page(r, &last, &lost);
         if (st != CONN_OK)
             goto drain;
+        if (lost) {
+            /* The pages fetched ahead were counted from a stale position:
+             * drop them, find the position, count pages from there. */
+            drop_pages(r);
+            st = resync(r);
+            if (st != CONN_OK)
+                goto drain;
+            r->seg_start = r->src->skip;
+            r->next_submit = r->next_process = 0;
+            r->ahead = 1;
+            continue;
+        }
         r->next_process++;
         if (last)
             r->end_page = r->next_process;
@@ -524,22 +761,14 @@ static conn_status run_pages(pull_run *r)
 drain:
     /* Pages fetched ahead past the end (or past a failure) are let finish:
      * their callbacks point into this run. */
-    if (!none_busy(r)) {
-        conn_error ignored;
-        acu_http_ignore_stop(r->inst->http, 1);
-        acu_http_run(r->inst->http, none_busy, r, &ignored);
-        acu_http_ignore_stop(r->inst->http, 0);
-    }
-    for (int i = 0; i < r->window; i++) {
-        acu_resp_free(r->slots[i].resp);
-        r->slots[i].resp = NULL;
-    }
+    drop_pages(r);
     return st;
 }
 
 static void run_free(pull_run *r)
 {
     free(r->query);
+    free(r->search_query);
     free(r->slots);
     json_object_put(r->page_keys);
     json_object_put(r->found);
@@ -642,10 +871,12 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
     r.src = src;
     r.page_size = inst->settings.page_size;
     r.window = inst->settings.concurrent_connections;
-    r.start_skip = src->skip;
+    r.seg_start = src->skip;
     r.stats = stats;
     r.err = err;
     st = build_query(&r, filter, err);
+    if (st == CONN_OK)
+        st = build_search_query(&r, filter);
     if (st == CONN_OK) {
         acu_log(inst, CONN_LOG_DEBUG, flow, "%s: reading %s%s", acu_map_name(map),
                 acu_map_entity(map), filter != NULL ? " changed in the window" : "");

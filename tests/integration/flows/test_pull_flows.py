@@ -128,8 +128,11 @@ class PagingTest(flowtest.FlowTestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(len(r.records), 200)
         self.assert_unique(r.ids())
-        # One connection: no page ahead; the page at 200 is empty and ends it.
-        self.assertEqual(self.skips(sim), [(50, 0), (50, 50), (50, 100), (50, 150), (50, 200)])
+        # One connection: no page ahead. Each page after the first begins
+        # with the last record of the one before (the anchor: $skip one
+        # less, $top one more); the page at 200 has only the anchor and
+        # ends the run.
+        self.assertEqual(self.skips(sim), [(50, 0), (51, 49), (51, 99), (51, 149), (51, 199)])
         log = pages(sim.requests(), "Customer")
         self.assertEqual([x["status"] for x in log], [200] * 5)
         # With pages ahead, the same records, and every page past the end is empty.
@@ -138,7 +141,7 @@ class PagingTest(flowtest.FlowTestCase):
         r = h2.pull("customers")
         self.assertEqual((r.rc, len(r.records), len(set(r.ids()))), (0, 200, 200), r)
         skips = self.skips(sim)
-        self.assertEqual(sorted(s for _, s in skips if s <= 200), [0, 50, 100, 150, 200])
+        self.assertEqual(sorted(s for _, s in skips if s <= 200), [0, 49, 99, 149, 199])
         self.assertLessEqual(len(skips), 5 + 3)
 
     def test_empty_result_and_single_short_page(self):
@@ -177,10 +180,9 @@ class PagingTest(flowtest.FlowTestCase):
         self.assertLessEqual(log[0]["end"], log[1]["start"] + 0.01)
         self.assertEqual(max_overlap(log), 4)
         self.assertLessEqual(sim.stats()["max_concurrency"], 4)
-        for p in log:
-            self.assertEqual(p["query"]["$top"], "25")
-        self.assertEqual(sorted(int(p["query"]["$skip"]) for p in log
-                                if int(p["query"]["$skip"]) <= 400), list(range(0, 401, 25)))
+        self.assertEqual(sorted((int(p["query"]["$skip"]), int(p["query"]["$top"])) for p in log
+                                if int(p["query"]["$skip"]) < 400),
+                         [(0, 25)] + [(k - 1, 26) for k in range(25, 401, 25)])
 
 
 class FilterLiteralTest(flowtest.FlowTestCase):
