@@ -48,3 +48,8 @@ package: release
 
 clean:
 	rm -rf build
+
+# The benchmarks (tests/bench/run_all.sh): printed figures, not tests.
+.PHONY: bench
+bench: release
+	@tests/bench/run_all.sh build/release
