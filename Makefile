@@ -26,8 +26,9 @@ demo: release
 	@tests/demo/demo.sh build/release
 
 # Every test: the normal build (with valgrind over the ABI tests), the
-# sanitizer build, and the fuzz targets for a bounded time.
-test: test-debug test-asan test-fuzz
+# sanitizer build, the fuzz targets for a bounded time, and the demo on the
+# optimised build (which also proves the release build is warning-free).
+test: test-debug test-asan test-fuzz demo
 	@echo "make test: all suites passed"
 
 test-debug: build

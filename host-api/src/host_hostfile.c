@@ -69,9 +69,14 @@ static void ptr_key(char *out, size_t cap, const char *ptr, const char *key)
     out[n < cap ? n : cap - 1] = '\0';
 }
 
+/* ptr + "/" + idx; a pointer too long for out is cut (it only names a
+ * place in a message). */
 static void ptr_idx(char *out, size_t cap, const char *ptr, size_t idx)
 {
-    snprintf(out, cap, "%s/%zu", ptr, idx);
+    int n = snprintf(out, cap, "%s/%zu", ptr, idx);
+
+    if (n < 0 && cap > 0)
+        out[0] = '\0';
 }
 
 int host_name_ok(const char *name)

@@ -41,7 +41,10 @@ static inline void host_test_rmtree(const char *dir)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        int n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+
+        if (n < 0 || (size_t)n >= sizeof(path))
+            continue;
         if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
             host_test_rmtree(path);
         else
