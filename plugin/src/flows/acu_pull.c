@@ -476,17 +476,58 @@ static conn_status checkpoint(pull_run *r)
     return CONN_OK;
 }
 
-/* Process the answer of page r->next_process. *last is set when the run
- * ends with it; *lost when the page does not begin with the anchor (the
+/* One record of a page, as acu_json_array_each hands them over. A page
+ * asked with one record of overlap must begin with the anchor (the last
+ * record read); when it does not, the window changed before it: the walk
+ * stops (status CONN_NOT_FOUND, used only between these two functions). */
+typedef struct page_walk {
+    pull_run *run;
+    json_object *keys; /* "id|ms" of this page's records */
+    int anchored;
+    int lost;
+} page_walk;
+
+static conn_status page_record(void *user, json_object *rec, size_t index)
+{
+    page_walk *w = user;
+    pull_run *r = w->run;
+    const char *id;
+    conn_status st;
+
+    if (index == 0 && w->anchored) {
+        const char *got = record_id(r, rec);
+        const char *want = acu_cursor_anchor_last(r->src);
+
+        if (got == NULL || want == NULL || strcmp(got, want) != 0) {
+            w->lost = 1;
+            return CONN_NOT_FOUND;
+        }
+        return CONN_OK; /* read before: it only proves the position */
+    }
+    if (!json_object_is_type(rec, json_type_object))
+        return CONN_OK;
+    st = handle_record(r, rec, w->keys);
+    if (st != CONN_OK)
+        return st;
+    id = r->src != NULL ? record_id(r, rec) : NULL;
+    if (id != NULL && acu_cursor_anchor_add(r->src, id) != CONN_OK)
+        return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+    return CONN_OK;
+}
+
+/* Process the answer of page r->next_process, one record at a time (a page
+ * is parsed record by record, so memory stays flat). *last is set when the
+ * run ends with it; *lost when the page does not begin with the anchor (the
  * window changed before it: nothing of it is processed). */
 static conn_status process_page(pull_run *r, int *last, int *lost)
 {
     pull_slot *s = &r->slots[r->next_process % r->window];
     acu_resp *resp = s->resp;
-    json_object *doc = NULL, *keys = NULL;
+    page_walk w;
     conn_status st;
-    size_t n, first = 0;
+    size_t n = 0;
 
+    memset(&w, 0, sizeof(w));
     s->resp = NULL;
     *last = 0;
     *lost = 0;
@@ -498,52 +539,28 @@ static conn_status process_page(pull_run *r, int *last, int *lost)
         st = resp->status;
         goto out;
     }
-    st = acu_json_parse(resp->body, resp->body_len, "Acumatica's answer", &doc,
-                        r->err);
-    if (st != CONN_OK)
-        goto out;
-    if (!json_object_is_type(doc, json_type_array)) {
-        st = acu_err_set(r->err, CONN_INTERNAL,
-                         "%s: Acumatica answered a list request for %s with "
-                         "something that is not a list", r->flow,
-                         acu_map_entity(r->map));
-        goto out;
-    }
-    keys = json_object_new_object();
-    if (keys == NULL) {
+    w.run = r;
+    w.anchored = page_anchored(r, r->next_process);
+    w.keys = json_object_new_object();
+    if (w.keys == NULL) {
         st = acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
         goto out;
     }
-    n = json_object_array_length(doc);
-    if (page_anchored(r, r->next_process)) {
-        const char *got = n > 0 ? record_id(r, json_object_array_get_idx(doc, 0)) : NULL;
-        const char *want = acu_cursor_anchor_last(r->src);
-
-        if (got == NULL || want == NULL || strcmp(got, want) != 0) {
-            *lost = 1;
-            goto out;
-        }
-        first = 1;
+    st = acu_json_array_each(resp->body, resp->body_len, "Acumatica's answer",
+                             page_record, &w, &n, r->err);
+    if (w.lost || (st == CONN_OK && w.anchored && n == 0)) {
+        *lost = 1;
+        st = CONN_OK;
+        goto out;
     }
+    if (st != CONN_OK)
+        goto out;
     r->stats->pages++;
-    for (size_t i = first; i < n; i++) {
-        json_object *rec = json_object_array_get_idx(doc, i);
-        const char *id;
-        if (!json_object_is_type(rec, json_type_object))
-            continue;
-        st = handle_record(r, rec, keys);
-        if (st != CONN_OK)
-            goto out;
-        id = r->src != NULL ? record_id(r, rec) : NULL;
-        if (id != NULL && acu_cursor_anchor_add(r->src, id) != CONN_OK) {
-            st = acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
-            goto out;
-        }
-    }
-    n -= first;
+    if (w.anchored)
+        n--;
     json_object_put(r->page_keys);
-    r->page_keys = keys;
-    keys = NULL;
+    r->page_keys = w.keys;
+    w.keys = NULL;
     if (r->ids != NULL)
         *last = r->next_process + 1 >= r->nbatches;
     else
@@ -562,8 +579,7 @@ static conn_status process_page(pull_run *r, int *last, int *lost)
         st = checkpoint(r);
     }
 out:
-    json_object_put(keys);
-    json_object_put(doc);
+    json_object_put(w.keys);
     acu_resp_free(resp);
     return st;
 }
