@@ -257,6 +257,56 @@ out:
     return text;
 }
 
+static int cmp_ms(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Keep set within ACU_CURSOR_SEEN_MAX: drop the pairs with the oldest
+ * stamps until at most half the limit is left. Returns how many went. */
+static unsigned long cap_set(json_object *set)
+{
+    size_t n = (size_t)json_object_object_length(set), i = 0, drop;
+    int64_t *ms, cut;
+    unsigned long dropped = 0;
+    json_object *victims;
+
+    if (n <= ACU_CURSOR_SEEN_MAX)
+        return 0;
+    ms = malloc(n * sizeof(*ms));
+    if (ms == NULL)
+        return 0;
+    {
+        json_object_object_foreach(set, k, unused) {
+            (void)unused;
+            ms[i++] = key_ms(k);
+        }
+    }
+    qsort(ms, n, sizeof(*ms), cmp_ms);
+    drop = n - ACU_CURSOR_SEEN_MAX / 2;
+    cut = ms[drop]; /* keep stamps >= cut */
+    free(ms);
+    victims = json_object_new_array();
+    if (victims == NULL)
+        return 0;
+    {
+        json_object_object_foreach(set, k, unused) {
+            (void)unused;
+            if (key_ms(k) < cut)
+                json_object_array_add(victims, json_object_new_string(k));
+        }
+    }
+    for (i = 0; i < json_object_array_length(victims); i++) {
+        json_object_object_del(set, json_object_get_string(
+                                        json_object_array_get_idx(victims, i)));
+        dropped++;
+    }
+    json_object_put(victims);
+    return dropped;
+}
+
 void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full)
 {
     if (full) {
@@ -266,6 +316,7 @@ void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full)
     }
     src->until_ms = until_ms;
     src->skip = 0;
+    src->dropped = 0;
     json_object_put(src->run_seen);
     src->run_seen = json_object_new_object();
     acu_cursor_anchor_cut(src, -1);
@@ -285,6 +336,7 @@ conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
             json_object_object_add(seen, k, NULL) != 0)
             return acu_err_set(err, CONN_NOMEM, "pull: out of memory");
     }
+    src->dropped += cap_set(seen);
     json_object_put(src->seen);
     src->seen = seen;
     src->run_seen = json_object_new_object();
@@ -315,6 +367,7 @@ conn_status acu_cursor_keep(acu_cursor_src *src, const char *id,
     seen_key(key, sizeof(key), id, fingerprint);
     if (json_object_object_add(src->run_seen, key, NULL) != 0)
         return CONN_NOMEM;
+    src->dropped += cap_set(src->run_seen);
     return CONN_OK;
 }
 
@@ -337,6 +390,7 @@ conn_status acu_cursor_delivered(acu_cursor_src *src, const char *id,
     seen_key(key, sizeof(key), id, ms);
     if (json_object_object_add(src->run_seen, key, NULL) != 0)
         return CONN_NOMEM;
+    src->dropped += cap_set(src->run_seen);
     return CONN_OK;
 }
 

@@ -576,6 +576,12 @@ static conn_status process_page(pull_run *r, int *last, int *lost)
             if (st != CONN_OK)
                 goto out;
         }
+        if (*last && r->src->dropped > 0)
+            acu_log(r->inst, CONN_LOG_WARN, r->flow,
+                    "%s: more than %d records changed just before this read "
+                    "ended; %lu of them may be delivered once more by the next "
+                    "pull (the cursor keeps at most %d)", acu_map_name(r->map),
+                    ACU_CURSOR_SEEN_MAX, r->src->dropped, ACU_CURSOR_SEEN_MAX);
         st = checkpoint(r);
     }
 out:

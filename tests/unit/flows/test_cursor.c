@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,39 @@ static void test_content_sources(void **state)
     acu_cursor_free(c);
 }
 
+static void test_seen_is_capped(void **state)
+{
+    acu_cursor *c = NULL;
+    acu_cursor_src *s;
+    conn_error err;
+    char id[32], *text;
+    size_t len = 0;
+
+    (void)state;
+    acu_err_clear(&err);
+    assert_int_equal(acu_cursor_parse(NULL, 0, &c, &err), CONN_OK);
+    s = acu_cursor_source(c, "burst");
+    acu_cursor_run_begin(s, T0, 0);
+    /* A mass update: 3 x the limit changed within the overlap. */
+    for (int i = 0; i < 3 * ACU_CURSOR_SEEN_MAX; i++) {
+        snprintf(id, sizeof(id), "id-%d", i);
+        assert_int_equal(acu_cursor_delivered(s, id, T0 - 100000 + i, 120000), CONN_OK);
+        assert_true(json_object_object_length(s->run_seen) <= ACU_CURSOR_SEEN_MAX);
+    }
+    assert_true(s->dropped > 0);
+    /* The newest are kept; the oldest went (delivered again, never lost). */
+    snprintf(id, sizeof(id), "id-%d", 3 * ACU_CURSOR_SEEN_MAX - 1);
+    assert_true(acu_cursor_seen(s, id, T0 - 100000 + 3 * ACU_CURSOR_SEEN_MAX - 1));
+    assert_false(acu_cursor_seen(s, "id-0", T0 - 100000));
+    assert_int_equal(acu_cursor_run_end(s, 120000, &err), CONN_OK);
+    text = acu_cursor_format(c, &len);
+    assert_non_null(text);
+    /* "id-N|ms" pairs of ~25 bytes: the cursor stays well under 1 MiB. */
+    assert_true(len < ACU_CURSOR_SEEN_MAX * 40);
+    free(text);
+    acu_cursor_free(c);
+}
+
 static void test_bad_cursors(void **state)
 {
     static const char *const bad[] = {
@@ -195,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_run_end_keeps_the_overlap),
         cmocka_unit_test(test_full_drops_bounds),
         cmocka_unit_test(test_content_sources),
+        cmocka_unit_test(test_seen_is_capped),
         cmocka_unit_test(test_bad_cursors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
