@@ -166,6 +166,18 @@ static void send_spec(push_rec *r, acu_req_spec *spec,
     push_req *q = malloc(sizeof(*q));
     conn_error err;
 
+    if (c->stopping) {
+        /* Nothing new once the host asked to stop (see acu_push_int.h). */
+        free(q);
+        if (r->marker_set)
+            push_finish(r, CONN_OUT_FAILED,
+                        "the push was stopped before the outcome of writing this "
+                        "record was known; it is looked up first when pushed again");
+        else
+            push_finish(r, CONN_OUT_CANCELLED,
+                        "the push was stopped before this record was written");
+        return;
+    }
     if (q == NULL) {
         push_finish(r, CONN_OUT_FAILED, "out of memory");
         return;
@@ -538,11 +550,18 @@ static void start_more(push_call *c)
 
 /* ---- the call ------------------------------------------------------------------------------------ */
 
-static int all_done(void *user)
+/* The run loop's stop condition: every record reported; or the host
+ * asked to stop (noticed here: the engine takes the stop itself); or,
+ * stopping, the grace for the requests in flight is over. */
+static int push_until(void *user)
 {
     push_call *c = user;
 
-    return c->finished == c->n;
+    if (c->finished == c->n)
+        return 1;
+    if (!c->stopping)
+        return c->inst->host->should_stop(c->inst->ctx) != 0;
+    return acu_http_now_ms() >= c->stop_deadline_ms;
 }
 
 static const push_flow *flow_ops(const char *flow)
@@ -616,11 +635,33 @@ conn_status acu_push_call(conn_instance *inst, const char *flow,
         goto out;
     }
     acu_call_begin(inst);
+    /* The transport would abort everything in flight at the host's stop;
+     * the engine takes the stop itself instead (see acu_push_int.h). */
+    acu_http_ignore_stop(inst->http, 1);
     start_more(&c);
     while (c.finished < c.n) {
         acu_err_clear(&run_err);
-        if (acu_http_run(inst->http, all_done, &c, &run_err) == CONN_CANCELLED)
+        if (acu_http_run(inst->http, push_until, &c, &run_err) == CONN_CANCELLED)
             st = CONN_CANCELLED;
+        if (c.finished < c.n && !c.stopping &&
+            inst->host->should_stop(inst->ctx)) {
+            c.stopping = 1;
+            c.stop_deadline_ms = acu_http_now_ms() + PUSH_STOP_GRACE_MS;
+            st = CONN_CANCELLED;
+            acu_log(inst, CONN_LOG_INFO, flow,
+                    "push: stopping: nothing new is sent; waiting up to %d s for "
+                    "the %zu requests in flight", PUSH_STOP_GRACE_MS / 1000,
+                    acu_http_pending(inst->http));
+            start_more(&c); /* reports the records not started as cancelled */
+            continue;
+        }
+        if (c.finished < c.n && c.stopping &&
+            acu_http_now_ms() >= c.stop_deadline_ms) {
+            /* The grace is over: let the transport abort what is left. */
+            acu_http_ignore_stop(inst->http, 0);
+            (void)acu_http_run(inst->http, push_until, &c, &run_err);
+            acu_http_ignore_stop(inst->http, 1);
+        }
         if (c.finished < c.n && acu_http_pending(inst->http) == 0) {
             /* Nothing in flight and records left: they wait for nothing that
              * will come (should not happen); end them rather than hang. */
@@ -630,6 +671,7 @@ conn_status acu_push_call(conn_instance *inst, const char *flow,
                                 "internal error: the record's pipeline stalled");
         }
     }
+    acu_http_ignore_stop(inst->http, 0);
     if (st == CONN_OK && c.fatal != CONN_OK) {
         *err = c.fatal_err;
         st = c.fatal;

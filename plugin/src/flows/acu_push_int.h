@@ -17,12 +17,21 @@
  *   sending, cancellation), or a marker from an earlier call is found, the
  *   pipeline looks the record up before creating it again - whatever Sales
  *   Order Duplicate Checking says - so a write Acumatica committed but never
- *   answered cannot make a second record, in this call or a later one. */
+ *   answered cannot make a second record, in this call or a later one.
+ *
+ * Stopping
+ *   When the host asks to stop, nothing new is sent (records not started
+ *   are reported cancelled), but the requests already sent are let finish,
+ *   for up to PUSH_STOP_GRACE_MS: an aborted write may still be committed
+ *   by Acumatica after a later look-up found nothing, and the next push
+ *   would then create the record a second time. Only after the grace are
+ *   they aborted (their records fail with the marker kept). */
 #ifndef ACU_PUSH_INT_H
 #define ACU_PUSH_INT_H
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "acu_http.h"
 #include "acu_instance.h"
@@ -32,6 +41,8 @@
 /* Attempts at a create whose earlier attempt did certainly not happen
  * (looked up and not found). */
 #define PUSH_CREATE_ATTEMPTS 3
+/* How long the requests in flight may finish after the host asked to stop. */
+#define PUSH_STOP_GRACE_MS 30000
 
 typedef struct push_call push_call;
 typedef struct push_rec push_rec;
@@ -87,6 +98,8 @@ struct push_call {
     json_object *first_of;/* batch key -> index of its first record */
     json_object *cache;   /* flow scratch shared by the records (customers) */
     size_t counts[7];     /* reports per conn_outcome */
+    int stopping;         /* the host asked to stop: nothing new is sent */
+    int64_t stop_deadline_ms; /* when the requests still in flight are aborted */
 };
 
 /* ---- requests -------------------------------------------------------------- */

@@ -83,6 +83,28 @@ class ChangedRecordsTest(flowtest.FlowTestCase):
         self.assertEqual(h.pull("products").ids(), [])
 
 
+    def test_server_clock_differs_from_the_hosts(self):
+        """The window follows the server's clock (its Date header), not the
+        host's: with the server two hours behind, changes still come, once."""
+        sim = self.start_sim("--seed", 10, "--customers", 30, "--orders", 0, "--items", 0,
+                             "--warehouses", 1)
+        sim.clock_offset(-7200)
+        h = self.host(sim, page_size=10)
+        self.assertEqual(len(h.pull("customers").ids()), 30)
+        ids = sorted(customer_ids(sim))
+        touch(sim, ids[4], "skew")
+        sim.advance(3)
+        r = h.pull("customers")
+        self.assertEqual(r.ids(), [ids[4]], r)
+        self.assertEqual(h.pull("customers").ids(), [])
+        # The server two hours ahead now (the host's clock did not move).
+        sim.clock_offset(7200)
+        touch(sim, ids[5], "ahead")
+        sim.advance(3)
+        self.assertEqual(h.pull("customers").ids(), [ids[5]])
+        self.assertEqual(h.pull("customers").ids(), [])
+
+
 class BoundaryTest(flowtest.FlowTestCase):
     """Records that share one last-modified stamp (a frozen simulator
     clock) at the upper edge of a run's window (excluded, then delivered

@@ -11,6 +11,7 @@ simulator never sees more requests at once than Concurrent Connections.
 Run one class: python3 test_push_more.py TrackingPushTest
 """
 import collections
+import unittest
 
 import flowtest
 from flowtest import ENDPOINT, max_overlap, v
@@ -75,6 +76,27 @@ class CustomersPushTest(flowtest.FlowTestCase):
                 if v(c["MainContact"]["Email"]) == "lost.answer@example.com"]
         self.assertEqual(len(made), 1)
         self.assertEqual(v(made[0]["CustomerID"]), run.results[0]["result"]["CustomerID"])
+
+
+    # KNOWN DEFECT (design-level, reported, not fixed here): when Acumatica
+    # numbers customers itself (the given CustomerID is not kept - the
+    # recorded instance turned 123 into C1165, the simulator's default), a
+    # host customer with an id but no e-mail has nothing Acumatica keeps
+    # that the match list (CustomerID, MainContact.Email) can find: every
+    # push creates it again, and so does the retry after a lost answer. A
+    # field that carries the host's id (AccountRef, say, in the mapping and
+    # the match list) would fix it; that choice is the mapping owner's.
+    @unittest.expectedFailure
+    def test_given_id_numbered_by_acumatica(self):
+        sim = self.start_sim("--seed", 47, "--customers", 3, "--items", 2, "--orders", 0,
+                             "--warehouses", 1)
+        h = self.host(sim)
+        record = {"customer_id": "WEB-0001", "name": "Numbered elsewhere"}
+        sim.faults([{"method": "PUT", "path": "/Customer$", "times": 1, "commit_then_drop": True}])
+        h.push("customers", [record])
+        h.push("customers", [record])
+        made = [c for c in sim.records("Customer") if v(c["CustomerName"]) == "Numbered elsewhere"]
+        self.assertEqual(len(made), 1, [v(c["CustomerID"]) for c in made])
 
 
 class TrackingPushTest(flowtest.FlowTestCase):
