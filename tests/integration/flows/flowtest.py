@@ -275,10 +275,16 @@ class Host:
         return os.path.join(self.dir, "%s-%03d-%s" % (self.name, self.n, what))
 
     def _check_secrets(self, *texts):
+        """No secret in connector-host's output, and no sanitizer report
+        (the sanitizer builds run these tests too; a report would otherwise
+        hide behind an expected non-zero exit code)."""
         for t in texts:
             for s in self.sim.secrets:
                 if s and s in t:
                     raise AssertionError("a secret of the simulator appears in the output")
+            for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if mark in t:
+                    raise AssertionError("sanitizer report:\n" + t[max(0, t.index(mark) - 200):][:4000])
 
     def pull_cmd(self, flow, full=False, ids=None, out=None):
         cmd = [HOST, "--state", self.state, "pull", "--plugin", PLUGIN, "--config", self.config,
