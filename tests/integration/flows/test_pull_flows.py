@@ -34,6 +34,7 @@ class EveryFlowTest(flowtest.FlowTestCase):
         non_stock = sim.records("NonStockItem")
         warehouses = sim.records("Warehouse")
         shipments = sim.records("Shipment")
+        orders = sim.api("GET", "/SalesOrder?$select=OrderType,OrderNbr")
 
         expected = {
             "customers": {trimmed(c["CustomerID"]) for c in customers},
@@ -44,11 +45,14 @@ class EveryFlowTest(flowtest.FlowTestCase):
             "tracking": {"%s/%s" % (trimmed(s["ShipmentNbr"]), trimmed(p["TrackingNbr"]))
                          for s in shipments for p in s.get("Packages", [])
                          if trimmed(p.get("TrackingNbr"))},
+            # Not in the list, but shipped as a mapping (and benchmarked).
+            "sales_orders": {"%s/%s" % (v(o["OrderType"]), v(o["OrderNbr"])) for o in orders},
         }
         self.assertGreater(len(expected["tracking"]), 5)
         self.assertEqual(len(expected["products"]), 15)
         record_types = {"customers": "customer", "products": "product", "locations": "location",
-                        "inventory": "inventory_level", "tracking": "tracking"}
+                        "inventory": "inventory_level", "tracking": "tracking",
+                        "sales_orders": "transaction"}
         for flow, want in expected.items():
             # Tracking looks back 4 days on its first run; the seeded
             # shipments are older, so read them all once (--full).
