@@ -371,6 +371,14 @@ class ManualSyncTest(flowtest.FlowTestCase):
             self.assertIn("NO-SUCH-ITEM", line)
             self.assertNotIn(stock[0], line)
             self.assertNotIn(service[0], line)
+        # Flows with one host record per detail line (inventory: per item
+        # and warehouse) take the Acumatica key (the InventoryID), not the
+        # host record's id: all the item's lines come.
+        item = sim.records("StockItem")[0]
+        iid = v(item["InventoryID"]).strip()
+        r = h.pull("inventory", ids=[iid])
+        self.assertEqual(sorted(r.ids()), sorted("%s@%s" % (iid, v(d["WarehouseID"]).strip())
+                                                 for d in item["WarehouseDetails"]), r)
         # More ids than one request carries: batched; all come.
         many = ids[:55]
         sim.clear_requests()

@@ -226,6 +226,26 @@ class ModifiedDuringPullTest(flowtest.FlowTestCase):
     def test_one_connection(self):
         self.run_case(1)
 
+    def test_records_deleted_during_pull(self):
+        """Deleted records shift the ones after them as well: none of those
+        that remain is passed over."""
+        sim = self.start_sim("--seed", 12, "--customers", 240, "--orders", 0, "--items", 0,
+                             "--warehouses", 1)
+        h = self.host(sim, page_size=20, concurrent_connections=3)
+        ids = sorted(customer_ids(sim))
+        sim.faults([{"method": "GET", "path": "/Customer$", "query": "\\$top", "delay_ms": 200}])
+        job = h.pull_background("customers")
+        wait_for_page(sim, "Customer", 100)
+        gone = ids[5:60:4]
+        for cid in gone:
+            sim.api("DELETE", "/Customer/%s" % cid, expect=(204,))
+        first = h.finish_background(job)
+        self.assertEqual(first.rc, 0, first)
+        sim.clear_faults()
+        self.assert_unique(first.ids())
+        self.assertEqual(sorted(set(ids) - set(gone) - set(first.ids())), [])
+        self.assertEqual(h.pull("customers").ids(), [])
+
     def test_pages_ahead(self):
         self.run_case(4)
 
