@@ -265,10 +265,14 @@ static int cmp_ms(const void *a, const void *b)
 }
 
 /* Keep set within ACU_CURSOR_SEEN_MAX: drop the pairs with the oldest
- * stamps until at most half the limit is left. Returns how many went. */
+ * stamps until at most half the limit is left - among pairs that share
+ * the cut-off stamp too (a bulk import stamps thousands of records alike;
+ * keeping every pair of the stamp would let the set grow past the limit).
+ * Returns how many went. */
 static unsigned long cap_set(json_object *set)
 {
-    size_t n = (size_t)json_object_object_length(set), i = 0, drop;
+    size_t n = (size_t)json_object_object_length(set), i = 0, drop, below = 0;
+    size_t equal_drop;
     int64_t *ms, cut;
     unsigned long dropped = 0;
     json_object *victims;
@@ -286,16 +290,23 @@ static unsigned long cap_set(json_object *set)
     }
     qsort(ms, n, sizeof(*ms), cmp_ms);
     drop = n - ACU_CURSOR_SEEN_MAX / 2;
-    cut = ms[drop]; /* keep stamps >= cut */
+    cut = ms[drop]; /* the first stamp kept: ms[0 .. drop-1] go */
+    while (below < drop && ms[below] < cut)
+        below++;
+    equal_drop = drop - below; /* of the pairs stamped `cut`, these go too */
     free(ms);
     victims = json_object_new_array();
     if (victims == NULL)
         return 0;
     {
         json_object_object_foreach(set, k, unused) {
+            int64_t t = key_ms(k);
             (void)unused;
-            if (key_ms(k) < cut)
+            if (t < cut || (t == cut && equal_drop > 0)) {
+                if (t == cut)
+                    equal_drop--;
                 json_object_array_add(victims, json_object_new_string(k));
+            }
         }
     }
     for (i = 0; i < json_object_array_length(victims); i++) {

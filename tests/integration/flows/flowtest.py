@@ -133,6 +133,11 @@ class Sim:
     def clock_offset(self, seconds):
         return self.ctl("POST", "/_sim/clock", {"offset_seconds": seconds})
 
+    def restamp(self, entity, at):
+        """Give every record of entity the last-modified stamp `at` (epoch
+        seconds), as one bulk import would (sim_launch.py)."""
+        return self.ctl("POST", "/_sim/clock", {"restamp": entity, "at": at})["restamped"]
+
     def advance(self, seconds):
         """Move the clock on: a pull reads up to about a second before the
         server's clock, so records changed just now need this (or a wait)."""

@@ -6,6 +6,9 @@ stamp, as a bulk import in Acumatica makes them).
     POST /_sim/clock {"freeze_at": <epoch seconds>}   the clock stands at that instant
     POST /_sim/clock {"freeze": true}                 the clock stands at its current time
     POST /_sim/clock {"freeze": false}                it runs again (real time + offset)
+    POST /_sim/clock {"restamp": "<Entity>", "at": t}  every record of the entity gets
+                                                      the last-modified stamp t (epoch
+                                                      seconds): a bulk import in one go
 
 Everything else is the simulator as shipped. While frozen, the Date header,
 the stamps of writes and the expiry of tokens all stand still.
@@ -35,6 +38,15 @@ def main():
     real_post = control.ControlInterface._clock_post
 
     def clock_post(self, req, body):
+        if isinstance(body, dict) and "restamp" in body:
+            store = self.sim.entities.store
+            stamp = int(float(body["at"]) * 1000)
+            with store.lock:
+                table = store.table(body["restamp"])
+                for rec in table.snapshot():
+                    rec["_lm"] = stamp
+                n = len(table)
+            return wire.json_reply(200, {"restamped": n})
         if isinstance(body, dict) and ("freeze" in body or "freeze_at" in body):
             c = self.sim.clock
             if "freeze_at" in body:

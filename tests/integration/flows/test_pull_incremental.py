@@ -364,6 +364,49 @@ class ResumeTest(flowtest.FlowTestCase):
         self.assertEqual(sorted(got), ids)
 
 
+class BulkImportTest(flowtest.FlowTestCase):
+    """20,000 records sharing one last-modified stamp just before a pull
+    (a bulk import): more than the cursor keeps (5,000 pairs). The pull
+    completes with every record once and a cursor far below the host's
+    1 MiB limit. (The cap used to keep every pair of the cut-off stamp:
+    all 20,000 here, so the cursor outgrew the limit - the host refused
+    the checkpoint, INTERNAL - and the flow stalled on every pull.) By design the pairs dropped are delivered again - by
+    every run whose window still holds that stamp - never lost."""
+
+    def test_one_stamp_for_twenty_thousand(self):
+        sim = self.start_sim("--seed", 13, "--customers", 20000, "--orders", 0, "--items", 0,
+                             "--warehouses", 1)
+        t0 = int(sim.now()) - 30
+        self.assertEqual(sim.restamp("Customer", t0), 20000)
+        h = self.host(sim, page_size=500)
+        r = h.pull("customers", timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        self.assert_unique(r.ids())
+        self.assertEqual(len(r.records), 20000)
+        self.assertIn("may be delivered once more", r.err)
+        import sqlite3
+        con = sqlite3.connect(h.state)
+        size = con.execute("SELECT length(cursor) FROM cursors").fetchone()[0]
+        con.close()
+        self.assertLess(size, 400 * 1024)
+        cursor = h.cursor("customers")["sources"]["customers"]
+        self.assertLessEqual(len(cursor["seen"]), 5000)
+        # The next run whose window still holds t0 delivers again only
+        # pairs the cap dropped: no more than 20,000 - 2,500.
+        again = h.pull("customers", timeout=300)
+        self.assertEqual(again.rc, 0, again)
+        self.assert_unique(again.ids())
+        self.assertLessEqual(len(again.records), 20000 - 2500)
+        # Each run whose window still begins at or before t0 delivers the
+        # dropped pairs again (not only the next one, as acu_cursor.h
+        # says): this one starts 120 s before the last one's end.
+        sim.advance(300)
+        third = h.pull("customers", timeout=300)
+        self.assertLessEqual(len(third.records), 20000 - 2500)
+        # Past the overlap, nothing.
+        self.assertEqual(h.pull("customers").ids(), [])
+
+
 class LargeTest(flowtest.FlowTestCase):
     def test_ten_thousand_customers(self):
         sim = self.start_sim("--seed", 9, "--customers", 10500, "--orders", 0, "--items", 0,
