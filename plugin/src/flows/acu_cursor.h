@@ -50,8 +50,10 @@
 #define ACU_CURSOR_ANCHORS 100
 /* Most (id, last-modified) pairs a source keeps. More records than this
  * changed within the overlap of one run's end (a mass update or an import)
- * would make the cursor grow with them: the oldest pairs are dropped, and
- * those records may be delivered once more by the next run (never lost). */
+ * would make the cursor grow with them: the oldest pairs are dropped (of
+ * the cut-off stamp too), and those records may be delivered again - by
+ * each later run whose window still holds their stamp, that is within the
+ * overlap - never lost. */
 #define ACU_CURSOR_SEEN_MAX 5000
 
 typedef struct acu_cursor_src {
@@ -60,8 +62,8 @@ typedef struct acu_cursor_src {
     int64_t until_ms;     /* run in progress: exclusive upper bound; else ACU_NO_TIME */
     long skip;            /* run in progress: records already delivered */
     json_object *seen;    /* set ("id|ms" keys): delivered, stamp >= since */
-    json_object *run_seen;
-    unsigned long dropped; /* pairs dropped by ACU_CURSOR_SEEN_MAX this run *//* set: delivered in this run, stamp >= until - overlap */
+    json_object *run_seen;/* set: delivered in this run, stamp >= until - overlap */
+    unsigned long dropped; /* pairs dropped by ACU_CURSOR_SEEN_MAX this run */
     json_object *anchors; /* run in progress: array of the ids of the last
                              records read (at most ACU_CURSOR_ANCHORS), oldest first */
 } acu_cursor_src;

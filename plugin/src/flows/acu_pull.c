@@ -579,8 +579,9 @@ static conn_status process_page(pull_run *r, int *last, int *lost)
         if (*last && r->src->dropped > 0)
             acu_log(r->inst, CONN_LOG_WARN, r->flow,
                     "%s: more than %d records changed just before this read "
-                    "ended; %lu of them may be delivered once more by the next "
-                    "pull (the cursor keeps at most %d)", acu_map_name(r->map),
+                    "ended; %lu of them may be delivered again by the pulls of "
+                    "the next two minutes (the cursor keeps at most %d)",
+                    acu_map_name(r->map),
                     ACU_CURSOR_SEEN_MAX, r->src->dropped, ACU_CURSOR_SEEN_MAX);
         st = checkpoint(r);
     }

@@ -383,7 +383,7 @@ class BulkImportTest(flowtest.FlowTestCase):
         self.assertEqual(r.rc, 0, r)
         self.assert_unique(r.ids())
         self.assertEqual(len(r.records), 20000)
-        self.assertIn("may be delivered once more", r.err)
+        self.assertIn("may be delivered again", r.err)
         import sqlite3
         con = sqlite3.connect(h.state)
         size = con.execute("SELECT length(cursor) FROM cursors").fetchone()[0]
@@ -398,8 +398,8 @@ class BulkImportTest(flowtest.FlowTestCase):
         self.assert_unique(again.ids())
         self.assertLessEqual(len(again.records), 20000 - 2500)
         # Each run whose window still begins at or before t0 delivers the
-        # dropped pairs again (not only the next one, as acu_cursor.h
-        # says): this one starts 120 s before the last one's end.
+        # dropped pairs again (not only the next one): this one starts
+        # 120 s before the last one's end.
         sim.advance(300)
         third = h.pull("customers", timeout=300)
         self.assertLessEqual(len(third.records), 20000 - 2500)
