@@ -78,15 +78,10 @@ class CustomersPushTest(flowtest.FlowTestCase):
         self.assertEqual(v(made[0]["CustomerID"]), run.results[0]["result"]["CustomerID"])
 
 
-    # KNOWN DEFECT (design-level, reported, not fixed here): when Acumatica
-    # numbers customers itself (the given CustomerID is not kept - the
-    # recorded instance turned 123 into C1165, the simulator's default), a
-    # host customer with an id but no e-mail has nothing Acumatica keeps
-    # that the match list (CustomerID, MainContact.Email) can find: every
-    # push creates it again, and so does the retry after a lost answer. A
-    # field that carries the host's id (AccountRef, say, in the mapping and
-    # the match list) would fix it; that choice is the mapping owner's.
-    @unittest.expectedFailure
+    # When Acumatica numbers customers itself (the given CustomerID is not
+    # kept - the recorded instance turned 123 into C1165, the simulator's
+    # default), the host's id is kept in AccountRef, which is in the match
+    # list: a lost answer and a second push find the customer made first.
     def test_given_id_numbered_by_acumatica(self):
         sim = self.start_sim("--seed", 47, "--customers", 3, "--items", 2, "--orders", 0,
                              "--warehouses", 1)
