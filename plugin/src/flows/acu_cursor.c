@@ -69,6 +69,7 @@ acu_cursor_src *acu_cursor_source(acu_cursor *c, const char *name)
     }
     s->since_ms = ACU_NO_TIME;
     s->until_ms = ACU_NO_TIME;
+    s->dropped_max_ms = ACU_NO_TIME;
     c->n++;
     return s;
 }
@@ -269,7 +270,7 @@ static int cmp_ms(const void *a, const void *b)
  * the cut-off stamp too (a bulk import stamps thousands of records alike;
  * keeping every pair of the stamp would let the set grow past the limit).
  * Returns how many went. */
-static unsigned long cap_set(json_object *set)
+static unsigned long cap_set(json_object *set, int64_t *dropped_max)
 {
     size_t n = (size_t)json_object_object_length(set), i = 0, drop, below = 0;
     size_t equal_drop;
@@ -305,6 +306,8 @@ static unsigned long cap_set(json_object *set)
             if (t < cut || (t == cut && equal_drop > 0)) {
                 if (t == cut)
                     equal_drop--;
+                if (*dropped_max == ACU_NO_TIME || t > *dropped_max)
+                    *dropped_max = t;
                 json_object_array_add(victims, json_object_new_string(k));
             }
         }
@@ -328,6 +331,7 @@ void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full)
     src->until_ms = until_ms;
     src->skip = 0;
     src->dropped = 0;
+    src->dropped_max_ms = ACU_NO_TIME;
     json_object_put(src->run_seen);
     src->run_seen = json_object_new_object();
     acu_cursor_anchor_cut(src, -1);
@@ -337,7 +341,8 @@ conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
                                conn_error *err)
 {
     int64_t next_since = src->until_ms - overlap_ms;
-    json_object *seen = src->run_seen;
+    int64_t floor = src->until_ms - ACU_CURSOR_MIN_OVERLAP_MS;
+    json_object *seen = src->run_seen, *stale;
 
     /* Pairs seen by earlier runs that are still inside the next window were
      * recognised, not delivered, by this run: keep them. */
@@ -347,7 +352,30 @@ conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
             json_object_object_add(seen, k, NULL) != 0)
             return acu_err_set(err, CONN_NOMEM, "pull: out of memory");
     }
-    src->dropped += cap_set(seen);
+    src->dropped += cap_set(seen, &src->dropped_max_ms);
+    /* The window never moves back: a start raised past dropped pairs by
+     * the last run stays raised. */
+    if (src->since_ms != ACU_NO_TIME && src->since_ms > next_since)
+        next_since = src->since_ms;
+    /* Start after what was dropped (see ACU_CURSOR_SEEN_MAX). */
+    if (src->dropped_max_ms != ACU_NO_TIME && src->dropped_max_ms >= next_since) {
+        next_since = src->dropped_max_ms + 1 < floor ? src->dropped_max_ms + 1
+                                                      : floor;
+        stale = json_object_new_array();
+        if (stale == NULL)
+            return acu_err_set(err, CONN_NOMEM, "pull: out of memory");
+        {
+            json_object_object_foreach(seen, k2, unused2) {
+                (void)unused2;
+                if (key_ms(k2) < next_since)
+                    json_object_array_add(stale, json_object_new_string(k2));
+            }
+        }
+        for (size_t i = 0; i < json_object_array_length(stale); i++)
+            json_object_object_del(seen, json_object_get_string(
+                                             json_object_array_get_idx(stale, i)));
+        json_object_put(stale);
+    }
     json_object_put(src->seen);
     src->seen = seen;
     src->run_seen = json_object_new_object();
@@ -378,7 +406,7 @@ conn_status acu_cursor_keep(acu_cursor_src *src, const char *id,
     seen_key(key, sizeof(key), id, fingerprint);
     if (json_object_object_add(src->run_seen, key, NULL) != 0)
         return CONN_NOMEM;
-    src->dropped += cap_set(src->run_seen);
+    src->dropped += cap_set(src->run_seen, &src->dropped_max_ms);
     return CONN_OK;
 }
 
@@ -401,7 +429,7 @@ conn_status acu_cursor_delivered(acu_cursor_src *src, const char *id,
     seen_key(key, sizeof(key), id, ms);
     if (json_object_object_add(src->run_seen, key, NULL) != 0)
         return CONN_NOMEM;
-    src->dropped += cap_set(src->run_seen);
+    src->dropped += cap_set(src->run_seen, &src->dropped_max_ms);
     return CONN_OK;
 }
 

@@ -51,10 +51,13 @@
 /* Most (id, last-modified) pairs a source keeps. More records than this
  * changed within the overlap of one run's end (a mass update or an import)
  * would make the cursor grow with them: the oldest pairs are dropped (of
- * the cut-off stamp too), and those records may be delivered again - by
- * each later run whose window still holds their stamp, that is within the
- * overlap - never lost. */
+ * the cut-off stamp too), and the next run starts just after the newest
+ * dropped stamp instead of a full overlap before `until`, so those records
+ * are not delivered again - but never later than ACU_CURSOR_MIN_OVERLAP_MS
+ * before `until`: records dropped inside that last stretch may come once
+ * more (never lost), and late commits there are still caught. */
 #define ACU_CURSOR_SEEN_MAX 5000
+#define ACU_CURSOR_MIN_OVERLAP_MS 10000
 
 typedef struct acu_cursor_src {
     char *name;           /* the mapping's name */
@@ -64,6 +67,7 @@ typedef struct acu_cursor_src {
     json_object *seen;    /* set ("id|ms" keys): delivered, stamp >= since */
     json_object *run_seen;/* set: delivered in this run, stamp >= until - overlap */
     unsigned long dropped; /* pairs dropped by ACU_CURSOR_SEEN_MAX this run */
+    int64_t dropped_max_ms; /* the newest stamp dropped this run, or ACU_NO_TIME */
     json_object *anchors; /* run in progress: array of the ids of the last
                              records read (at most ACU_CURSOR_ANCHORS), oldest first */
 } acu_cursor_src;

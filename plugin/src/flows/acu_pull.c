@@ -578,11 +578,12 @@ static conn_status process_page(pull_run *r, int *last, int *lost)
         }
         if (*last && r->src->dropped > 0)
             acu_log(r->inst, CONN_LOG_WARN, r->flow,
-                    "%s: more than %d records changed just before this read "
-                    "ended; %lu of them may be delivered again by the pulls of "
-                    "the next two minutes (the cursor keeps at most %d)",
-                    acu_map_name(r->map),
-                    ACU_CURSOR_SEEN_MAX, r->src->dropped, ACU_CURSOR_SEEN_MAX);
+                    "%s: more than %d records changed within %d s of this "
+                    "read's end (a mass update?); the cursor keeps %d of them "
+                    "and the next read starts after the %lu others",
+                    acu_map_name(r->map), ACU_CURSOR_SEEN_MAX,
+                    PULL_OVERLAP_MS / 1000, ACU_CURSOR_SEEN_MAX / 2,
+                    r->src->dropped);
         st = checkpoint(r);
     }
 out:

@@ -188,11 +188,41 @@ static void test_seen_is_capped(void **state)
     assert_true(acu_cursor_seen(s, id, T0 - 100000 + 3 * ACU_CURSOR_SEEN_MAX - 1));
     assert_false(acu_cursor_seen(s, "id-0", T0 - 100000));
     assert_int_equal(acu_cursor_run_end(s, 120000, &err), CONN_OK);
+    /* The next run starts after the newest dropped stamp: the dropped
+     * records are not read again, the kept ones are recognised. */
+    assert_true(s->since_ms > T0 - 100000 && s->since_ms <= T0 - ACU_CURSOR_MIN_OVERLAP_MS);
+    assert_false(acu_cursor_seen(s, "id-0", T0 - 100000));
+    snprintf(id, sizeof(id), "id-%d", 3 * ACU_CURSOR_SEEN_MAX - 1);
+    assert_true(acu_cursor_seen(s, id, T0 - 100000 + 3 * ACU_CURSOR_SEEN_MAX - 1));
+    assert_true(T0 - 100000 + 3 * ACU_CURSOR_SEEN_MAX - 1 >= s->since_ms);
     text = acu_cursor_format(c, &len);
     assert_non_null(text);
     /* "id-N|ms" pairs of ~25 bytes: the cursor stays well under 1 MiB. */
     assert_true(len < ACU_CURSOR_SEEN_MAX * 40);
     free(text);
+    acu_cursor_free(c);
+}
+
+static void test_cap_keeps_a_minimum_overlap(void **state)
+{
+    acu_cursor *c = NULL;
+    acu_cursor_src *s;
+    conn_error err;
+    char id[32];
+
+    (void)state;
+    acu_err_clear(&err);
+    assert_int_equal(acu_cursor_parse(NULL, 0, &c, &err), CONN_OK);
+    s = acu_cursor_source(c, "burst");
+    acu_cursor_run_begin(s, T0, 0);
+    /* Everything changed in the last second: the cut falls inside the
+     * minimum overlap, which the next run keeps. */
+    for (int i = 0; i < 2 * ACU_CURSOR_SEEN_MAX; i++) {
+        snprintf(id, sizeof(id), "id-%d", i);
+        assert_int_equal(acu_cursor_delivered(s, id, T0 - 1000 + i / 20, 120000), CONN_OK);
+    }
+    assert_int_equal(acu_cursor_run_end(s, 120000, &err), CONN_OK);
+    assert_true(s->since_ms == T0 - ACU_CURSOR_MIN_OVERLAP_MS);
     acu_cursor_free(c);
 }
 
@@ -230,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_full_drops_bounds),
         cmocka_unit_test(test_content_sources),
         cmocka_unit_test(test_seen_is_capped),
+        cmocka_unit_test(test_cap_keeps_a_minimum_overlap),
         cmocka_unit_test(test_bad_cursors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
