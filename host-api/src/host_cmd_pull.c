@@ -168,7 +168,7 @@ int host_cmd_pull(const host_command *cmd, int argc, char **argv, host_global *g
         {"flow", "NAME", "the flow to pull", &flow, NULL, 1},
         {"full", NULL, "read everything again instead of continuing from the cursor", NULL,
          &full, 0},
-        {"ids", "A,B", "pull only these record ids (manual sync)", &ids, NULL, 0},
+        {"ids", "A,B", "pull only these records (manual sync), by their Acumatica key: CustomerID, InventoryID, WarehouseID, ShipmentNbr", &ids, NULL, 0},
         {"ids-file", "FILE", "pull only the ids listed in FILE, one per line", &ids_file, NULL,
          0},
         {"out", "FILE", "append the records to FILE (default: standard output)", &out_arg,
