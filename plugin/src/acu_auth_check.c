@@ -184,13 +184,7 @@ static void check_reads(conn_instance *inst, checks *c)
         reads[i].entity = main_entities[i];
         snprintf(url, sizeof(url), "%s/%s?$top=1", inst->endpoint_base, main_entities[i]);
         snprintf(what, sizeof(what), "GET %s", main_entities[i]);
-        memset(&spec, 0, sizeof(spec));
-        spec.method = "GET";
-        spec.url = url;
-        spec.what = what;
-        spec.idempotent = 1;
-        spec.authorized = 1;
-        spec.endpoint = 1;
+        acu_req_get(&spec, url, what);
         spec.max_attempts = 2;
         spec.timeout_ms = 120000;
         acu_err_clear(&e);
@@ -387,13 +381,7 @@ conn_status acu_auth_step_probe(conn_instance *inst, json_object *req, json_obje
         snprintf(url, sizeof(url), "%s/%s?$top=%d&$skip=%d", inst->endpoint_base, entity, top,
                  i % 50);
         snprintf(what, sizeof(what), "GET %s (probe %d)", entity, i + 1);
-        memset(&spec, 0, sizeof(spec));
-        spec.method = "GET";
-        spec.url = url;
-        spec.what = what;
-        spec.idempotent = 1;
-        spec.authorized = 1;
-        spec.endpoint = 1;
+        acu_req_get(&spec, url, what);
         acu_err_clear(&e);
         st = acu_http_submit(inst->http, &spec, 0, probe_done, &p, &e);
         if (st != CONN_OK) {

@@ -972,6 +972,17 @@ static void finished(acu_http *h, CURL *easy, CURLcode rc)
 /* ------------------------------------------------------------------ */
 /* The public surface */
 
+void acu_req_get(acu_req_spec *spec, const char *url, const char *what)
+{
+    memset(spec, 0, sizeof(*spec));
+    spec->method = "GET";
+    spec->url = url;
+    spec->what = what;
+    spec->idempotent = 1;
+    spec->authorized = 1;
+    spec->endpoint = 1;
+}
+
 conn_status acu_http_submit(acu_http *h, const acu_req_spec *spec, int priority,
                             acu_http_done_fn done, void *user, conn_error *err)
 {

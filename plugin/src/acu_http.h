@@ -86,6 +86,10 @@ typedef struct acu_req_spec {
                                  polling); 0: at once */
 } acu_req_spec;
 
+/* Fill spec for the common read: a GET of `url` under the endpoint, with
+ * the instance's credentials, safe to send again. */
+void acu_req_get(acu_req_spec *spec, const char *url, const char *what);
+
 /* The result handed to a completion callback, which owns it. */
 typedef struct acu_resp {
     conn_status status;   /* OK for 2xx; otherwise the class, see err */

@@ -59,13 +59,7 @@ static conn_status server_now(conn_instance *inst, const acu_map *map,
         url = acu_buf_take(&b, NULL);
         if (url == NULL)
             return acu_err_set(err, CONN_NOMEM, "pull: out of memory");
-        memset(&spec, 0, sizeof(spec));
-        spec.method = "GET";
-        spec.url = url;
-        spec.what = "GET (server clock)";
-        spec.idempotent = 1;
-        spec.authorized = 1;
-        spec.endpoint = 1;
+        acu_req_get(&spec, url, "GET (server clock)");
         st = acu_http_request(inst->http, &spec, &resp, err);
         free(url);
         acu_resp_free(resp);

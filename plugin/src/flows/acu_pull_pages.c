@@ -37,13 +37,7 @@ static conn_status submit_page(pull_run *r, long p)
         return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
     snprintf(what, sizeof(what), "GET %s (%s %ld)", acu_map_entity(r->map),
              r->ids != NULL ? "ids batch" : "page", p + 1);
-    memset(&spec, 0, sizeof(spec));
-    spec.method = "GET";
-    spec.url = url;
-    spec.what = what;
-    spec.idempotent = 1;
-    spec.authorized = 1;
-    spec.endpoint = 1;
+    acu_req_get(&spec, url, what);
     s->run = r;
     s->page = p;
     s->busy = 1;
@@ -374,13 +368,7 @@ static conn_status find_anchor(pull_run *r, long lo, long hi, json_object *index
         url = acu_buf_take(&b, NULL);
         if (url == NULL)
             return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
-        memset(&spec, 0, sizeof(spec));
-        spec.method = "GET";
-        spec.url = url;
-        spec.what = "GET (finding the read position again)";
-        spec.idempotent = 1;
-        spec.authorized = 1;
-        spec.endpoint = 1;
+        acu_req_get(&spec, url, "GET (finding the read position again)");
         st = acu_http_request(r->inst->http, &spec, &resp, r->err);
         free(url);
         if (st == CONN_OK)

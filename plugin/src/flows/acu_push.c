@@ -219,18 +219,25 @@ void push_send(push_rec *r, const char *method, const char *url,
     send_spec(r, &spec, on_done);
 }
 
+void push_create(push_rec *r, const char *method, const char *url,
+                 json_object *body, const char *const *headers,
+                 const char *what, void (*on_done)(push_rec *, acu_resp *))
+{
+    if (push_marker_set(r) != 0) {
+        push_finish(r, CONN_OUT_FAILED,
+                    "the host could not record that this record is being "
+                    "written, so it is not sent (%s)", what);
+        return;
+    }
+    push_send(r, method, url, body, headers, 0, what, on_done);
+}
+
 void push_send_later(push_rec *r, const char *url, long delay_ms,
                      const char *what, void (*on_done)(push_rec *, acu_resp *))
 {
     acu_req_spec spec;
 
-    memset(&spec, 0, sizeof(spec));
-    spec.method = "GET";
-    spec.url = url;
-    spec.what = what;
-    spec.idempotent = 1;
-    spec.authorized = 1;
-    spec.endpoint = 1;
+    acu_req_get(&spec, url, what);
     spec.delay_ms = delay_ms;
     send_spec(r, &spec, on_done);
 }

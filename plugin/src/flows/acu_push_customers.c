@@ -92,14 +92,9 @@ static void create(push_rec *r)
 
     r->step = ST_WRITE;
     r->attempts++;
-    if (push_marker_set(r) != 0) {
-        push_finish(r, CONN_OUT_FAILED,
-                    "the host could not record that the customer is being created");
-        return;
-    }
     url = push_url(r->call, "Customer", NULL, "?$select=CustomerID");
-    push_send(r, "PUT", url, r->payload, if_none_match, 0,
-              "PUT Customer (create)", written);
+    push_create(r, "PUT", url, r->payload, if_none_match,
+                "PUT Customer (create)", written);
     free(url);
 }
 

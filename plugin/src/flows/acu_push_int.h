@@ -110,6 +110,13 @@ void push_send(push_rec *r, const char *method, const char *url,
                json_object *body, const char *const *headers, int idempotent,
                const char *what, void (*on_done)(push_rec *, acu_resp *));
 
+/* A request that may create something: the pending-create marker is
+ * written first (r ends FAILED when host state cannot take it), then the
+ * request is sent, never blindly repeated. */
+void push_create(push_rec *r, const char *method, const char *url,
+                 json_object *body, const char *const *headers,
+                 const char *what, void (*on_done)(push_rec *, acu_resp *));
+
 /* The same, starting no sooner than delay_ms from now (status polling). */
 void push_send_later(push_rec *r, const char *url, long delay_ms,
                      const char *what, void (*on_done)(push_rec *, acu_resp *));

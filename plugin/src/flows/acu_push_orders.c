@@ -293,14 +293,9 @@ static void create(push_rec *r)
 
     r->step = ST_CREATE;
     r->attempts++;
-    if (push_marker_set(r) != 0) {
-        push_finish(r, CONN_OUT_FAILED,
-                    "the host could not record that the order is being created");
-        return;
-    }
     url = push_url(r->call, "SalesOrder", NULL, "?$expand=Details");
-    push_send(r, "PUT", url, r->payload, NULL, 0, "PUT SalesOrder (create)",
-              created);
+    push_create(r, "PUT", url, r->payload, NULL, "PUT SalesOrder (create)",
+                created);
     free(url);
 }
 

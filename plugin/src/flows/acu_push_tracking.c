@@ -104,15 +104,9 @@ static void add_package(push_rec *r, json_object *shipment)
         json_object_object_add(body, "ShipVia", json_object_get(via));
     if (json_object_object_get_ex(r->payload, "Packages", &pk))
         json_object_object_add(body, "Packages", json_object_get(pk));
-    if (push_marker_set(r) != 0) {
-        json_object_put(body);
-        push_finish(r, CONN_OUT_FAILED,
-                    "the host could not record that the package is being added");
-        return;
-    }
     url = push_url(r->call, "Shipment", NULL, "?$expand=Packages&$select=ShipmentNbr");
-    push_send(r, "PUT", url, body, NULL, 0, "PUT Shipment (add package)",
-              package_written);
+    push_create(r, "PUT", url, body, NULL, "PUT Shipment (add package)",
+                package_written);
     free(url);
     json_object_put(body);
 }
@@ -288,15 +282,9 @@ static void create_shipment(push_rec *r, json_object *order)
         json_object_object_add(params, "WarehouseID", push_wrap_string(warehouse));
     json_object_object_add(body, "entity", entity);
     json_object_object_add(body, "parameters", params);
-    if (push_marker_set(r) != 0) {
-        json_object_put(body);
-        push_finish(r, CONN_OUT_FAILED,
-                    "the host could not record that a shipment is being created");
-        return;
-    }
     url = push_url(r->call, "SalesOrder", NULL, "/SalesOrderCreateShipment");
-    push_send(r, "POST", url, body, NULL, 0, "POST SalesOrderCreateShipment",
-              shipped);
+    push_create(r, "POST", url, body, NULL, "POST SalesOrderCreateShipment",
+                shipped);
     free(url);
     json_object_put(body);
 }
