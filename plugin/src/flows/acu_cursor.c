@@ -132,6 +132,15 @@ static int read_source(acu_cursor *c, const char *name, json_object *o)
     if (read_time(json_object_object_get(o, "since"), &s->since_ms) != 0 ||
         read_time(json_object_object_get(o, "until"), &s->until_ms) != 0)
         return -1;
+    v = json_object_object_get(o, "stage");
+    if (v != NULL) {
+        if (!json_object_is_type(v, json_type_string))
+            return -1;
+        if (strcmp(json_object_get_string(v), "changes") == 0)
+            s->stage = ACU_STAGE_CHANGES;
+        else if (strcmp(json_object_get_string(v), "window") != 0)
+            return -1;
+    }
     v = json_object_object_get(o, "skip");
     if (v != NULL) {
         if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
@@ -239,6 +248,8 @@ char *acu_cursor_format(const acu_cursor *c, size_t *len)
         json_object_object_add(o, "skip", json_object_new_int64(src->skip));
         json_object_object_add(o, "seen", set_json(src->seen));
         if (src->until_ms != ACU_NO_TIME) {
+            json_object_object_add(o, "stage", json_object_new_string(
+                src->stage == ACU_STAGE_CHANGES ? "changes" : "window"));
             json_object_object_add(o, "run_seen", set_json(src->run_seen));
             json_object_object_add(o, "anchors", json_object_get(src->anchors));
         }
@@ -330,6 +341,7 @@ void acu_cursor_run_begin(acu_cursor_src *src, int64_t until_ms, int full)
     }
     src->until_ms = until_ms;
     src->skip = 0;
+    src->stage = ACU_STAGE_WINDOW;
     src->dropped = 0;
     src->dropped_max_ms = ACU_NO_TIME;
     json_object_put(src->run_seen);
@@ -358,9 +370,11 @@ conn_status acu_cursor_run_end(acu_cursor_src *src, int64_t overlap_ms,
     if (src->since_ms != ACU_NO_TIME && src->since_ms > next_since)
         next_since = src->since_ms;
     /* Start after what was dropped (see ACU_CURSOR_SEEN_MAX). */
-    if (src->dropped_max_ms != ACU_NO_TIME && src->dropped_max_ms >= next_since) {
+    if (src->dropped_max_ms != ACU_NO_TIME && src->dropped_max_ms >= next_since)
         next_since = src->dropped_max_ms + 1 < floor ? src->dropped_max_ms + 1
                                                       : floor;
+    /* Pairs before the next window are of no more use. */
+    {
         stale = json_object_new_array();
         if (stale == NULL)
             return acu_err_set(err, CONN_NOMEM, "pull: out of memory");

@@ -59,6 +59,10 @@
 #define ACU_CURSOR_SEEN_MAX 5000
 #define ACU_CURSOR_MIN_OVERLAP_MS 10000
 
+/* The steps of a run of a source read in two (see acu_pull_stock.c). */
+#define ACU_STAGE_WINDOW 0   /* the last-modified window, page by page */
+#define ACU_STAGE_CHANGES 1  /* first the records a change inquiry names */
+
 typedef struct acu_cursor_src {
     char *name;           /* the mapping's name */
     int64_t since_ms;     /* inclusive lower bound, or ACU_NO_TIME */
@@ -66,6 +70,8 @@ typedef struct acu_cursor_src {
     long skip;            /* run in progress: records already delivered */
     json_object *seen;    /* set ("id|ms" keys): delivered, stamp >= since */
     json_object *run_seen;/* set: delivered in this run, stamp >= until - overlap */
+    int stage;            /* run in progress: ACU_STAGE_* (sources read in
+                             two steps: inventory) */
     unsigned long dropped; /* pairs dropped by ACU_CURSOR_SEEN_MAX this run */
     int64_t dropped_max_ms; /* the newest stamp dropped this run, or ACU_NO_TIME */
     json_object *anchors; /* run in progress: array of the ids of the last

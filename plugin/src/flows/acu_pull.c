@@ -20,6 +20,10 @@
  * read around it (the last anchor still there), and reading goes on right
  * after it - nothing is passed over and nothing read twice.
  *
+ * Inventory is read in two steps: stock movements do not touch an item's
+ * own stamp, so a run first asks the quantity inquiry what moved since the
+ * window's start (acu_pull_stock.c), then reads the window.
+ *
  * A request for specific ids (the platform's "manual sync") reads the
  * records by key in batches and leaves the cursor alone. */
 #include "acu_pull_int.h"
@@ -106,10 +110,19 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
             src->since_ms = acu_time_local_days_back(
                 until, inst->settings.time_zone_offset_minutes,
                 inst->settings.tracking_poll_days);
+        /* Stock movements do not touch the item's stamp: ask what changed
+         * first (acu_pull_stock.c). */
+        if (src->since_ms != ACU_NO_TIME && !full && pull_stock_applies(inst, map))
+            src->stage = ACU_STAGE_CHANGES;
     } else {
         acu_log(inst, CONN_LOG_INFO, flow,
                 "%s: resuming the interrupted read after %ld records",
                 acu_map_name(map), src->skip);
+    }
+    if (src->stage == ACU_STAGE_CHANGES) {
+        st = pull_stock_changes(inst, flow, map, cursor, src, stats, err);
+        if (st != CONN_OK)
+            return st;
     }
     if (r.lm_field == NULL && !full)
         acu_log(inst, CONN_LOG_DEBUG, flow,
@@ -126,6 +139,13 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
     r.page_size = inst->settings.page_size;
     r.window = inst->settings.concurrent_connections;
     r.seg_start = src->skip;
+    if (pull_stock_applies(inst, map) && src->since_ms != ACU_NO_TIME && !full) {
+        r.delivered = pull_stock_delivered(src);
+        if (r.delivered == NULL) {
+            free(filter);
+            return acu_err_set(err, CONN_NOMEM, "%s: out of memory", flow);
+        }
+    }
     r.stats = stats;
     r.err = err;
     st = pull_build_query(&r, filter, err);
@@ -144,10 +164,10 @@ static conn_status pull_source(conn_instance *inst, const char *flow,
 /* Read the records of specific ids (their Acumatica key values) from one
  * source; the key values found are added to `found` (shared by the
  * sources of the flow, so an id is missing only when no source has it). */
-static conn_status pull_ids(conn_instance *inst, const char *flow,
-                            const acu_map *map, json_object *ids,
-                            json_object *found, acu_pull_stats *stats,
-                            conn_error *err)
+conn_status pull_ids_read(conn_instance *inst, const char *flow,
+                          const acu_map *map, json_object *ids,
+                          json_object *found, acu_pull_stats *stats,
+                          conn_error *err)
 {
     pull_run r;
     conn_status st;
@@ -231,7 +251,7 @@ conn_status acu_pull_flow(conn_instance *inst, const acu_pull_request *req,
             continue;
         nsources++;
         if (req->ids != NULL)
-            st = pull_ids(inst, req->flow, m, req->ids, found, stats, err);
+            st = pull_ids_read(inst, req->flow, m, req->ids, found, stats, err);
         else
             st = pull_source(inst, req->flow, m, cursor, req->full, stats, err);
     }

@@ -66,6 +66,9 @@ struct pull_run {
     pull_slot *slots;
     json_object *page_keys; /* "id|ms" of the last processed page */
     json_object *found;     /* ids mode: keys found */
+    json_object *delivered; /* window stage after a changes stage: the
+                               first keys delivered by it (a set); their
+                               records are not delivered twice in a run */
     acu_pull_stats *stats;
     conn_error *err;
 };
@@ -101,6 +104,31 @@ conn_status pull_build_query(pull_run *r, const char *filter,
 /* The query of the id-only reads that find the read position again: the
  * window's filter and only the key fields ("id" comes with every record). */
 conn_status pull_build_search_query(pull_run *r, const char *filter);
+
+/* Hand the cursor to the host's checkpoint; counted in stats. */
+conn_status pull_checkpoint(conn_instance *inst, const char *flow,
+                            const acu_cursor *cursor, acu_pull_stats *stats,
+                            conn_error *err);
+
+/* Read the records of `ids` (values of the map's first key) in batches and
+ * emit them; keys found are added to `found` (a set object, may be NULL).
+ * Leaves every cursor alone. */
+conn_status pull_ids_read(conn_instance *inst, const char *flow,
+                          const acu_map *map, json_object *ids,
+                          json_object *found, acu_pull_stats *stats,
+                          conn_error *err);
+
+/* Inventory: whether the changes stage applies to this mapping (it reads
+ * StockItem quantities and the endpoint has the quantity inquiry), and the
+ * stage itself (acu_pull_stock.c). */
+int pull_stock_applies(const conn_instance *inst, const acu_map *map);
+conn_status pull_stock_changes(conn_instance *inst, const char *flow,
+                               const acu_map *map, acu_cursor *cursor,
+                               acu_cursor_src *src, acu_pull_stats *stats,
+                               conn_error *err);
+/* The keys (InventoryID) the changes stage of the run in progress
+ * delivered: a new set, or NULL when out of memory. */
+json_object *pull_stock_delivered(const acu_cursor_src *src);
 
 /* Read every page of the run (or every id batch). */
 conn_status pull_run_pages(pull_run *r);

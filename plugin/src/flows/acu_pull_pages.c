@@ -173,6 +173,18 @@ static conn_status handle_record(pull_run *r, json_object *rec,
             return CONN_OK;
         }
     }
+    /* The changes stage of this run delivered the item already (with its
+     * current lines): noted as delivered, not sent again. */
+    if (r->delivered != NULL && acu_map_key_count(r->map) > 0) {
+        const char *k = pull_field_text(rec, acu_map_key(r->map, 0));
+        if (k != NULL && json_object_object_get_ex(r->delivered, k, NULL)) {
+            r->stats->recognised++;
+            if (lm != ACU_NO_TIME &&
+                acu_cursor_delivered(r->src, id, lm, PULL_OVERLAP_MS) != CONN_OK)
+                return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
+            return CONN_OK;
+        }
+    }
     e.run = r;
     e.acu_id = id;
     e.emitted = 0;
@@ -187,21 +199,28 @@ static conn_status handle_record(pull_run *r, json_object *rec,
     return CONN_OK;
 }
 
-static conn_status checkpoint(pull_run *r)
+conn_status pull_checkpoint(conn_instance *inst, const char *flow,
+                            const acu_cursor *cursor, acu_pull_stats *stats,
+                            conn_error *err)
 {
     size_t len = 0;
-    char *text = acu_cursor_format(r->cursor, &len);
+    char *text = acu_cursor_format(cursor, &len);
     conn_status st;
 
     if (text == NULL)
-        return acu_err_set(r->err, CONN_NOMEM, "%s: out of memory", r->flow);
-    st = r->inst->host->checkpoint(r->inst->ctx, r->flow, text, len);
+        return acu_err_set(err, CONN_NOMEM, "%s: out of memory", flow);
+    st = inst->host->checkpoint(inst->ctx, flow, text, len);
     free(text);
     if (st != CONN_OK)
-        return acu_err_set(r->err, st, "%s: the host could not keep the cursor (%s)",
-                           r->flow, acu_status_name(st));
-    r->stats->checkpoints++;
+        return acu_err_set(err, st, "%s: the host could not keep the cursor (%s)",
+                           flow, acu_status_name(st));
+    stats->checkpoints++;
     return CONN_OK;
+}
+
+static conn_status checkpoint(pull_run *r)
+{
+    return pull_checkpoint(r->inst, r->flow, r->cursor, r->stats, r->err);
 }
 
 /* One record of a page, as acu_json_array_each hands them over. A page
@@ -517,6 +536,7 @@ void pull_run_free(pull_run *r)
     free(r->slots);
     json_object_put(r->page_keys);
     json_object_put(r->found);
+    json_object_put(r->delivered);
     memset(r, 0, sizeof(*r));
 }
 

@@ -109,6 +109,9 @@ conn_status acu_mapset_load_settings(json_object *settings, acu_map_diags *diags
  * (products has two: StockItem and NonStockItem). NULL on no memory. */
 json_object *acu_mapset_flows_json(const acu_mapset *set);
 
+/* Nonzero when the set's endpoint version has the entity `name`. */
+int acu_mapset_has_entity(const acu_mapset *set, const char *name);
+
 /* The endpoint version the set was compiled for. */
 const char *acu_mapset_version(const acu_mapset *set);
 

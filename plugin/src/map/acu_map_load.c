@@ -807,6 +807,11 @@ out:
     return st;
 }
 
+int acu_mapset_has_entity(const acu_mapset *set, const char *name)
+{
+    return set != NULL && acu_map_catalog_has_entity(set->catalog, name);
+}
+
 const char *acu_mapset_version(const acu_mapset *set)
 {
     return set ? set->version : NULL;

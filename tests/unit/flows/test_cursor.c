@@ -84,6 +84,14 @@ static void test_fresh_and_round_trip(void **state)
     assert_int_equal(s->skip, 500);
     assert_true(acu_cursor_seen(s, "id-1", T0 - 1000));
     assert_false(acu_cursor_seen(s, "id-1", T0 - 999));
+    assert_int_equal(s->stage, ACU_STAGE_WINDOW);
+    free(text);
+    /* A run in its changes stage resumes in it. */
+    acu_cursor_source(c, "customers")->stage = ACU_STAGE_CHANGES;
+    text = acu_cursor_format(c, &len);
+    acu_cursor_free(d);
+    assert_int_equal(acu_cursor_parse(text, len, &d, &err), CONN_OK);
+    assert_int_equal(acu_cursor_source(d, "customers")->stage, ACU_STAGE_CHANGES);
     free(text);
     acu_cursor_free(c);
     acu_cursor_free(d);
@@ -233,6 +241,7 @@ static void test_bad_cursors(void **state)
         "{\"v\":1,\"sources\":{\"x\":{\"since\":\"not a time\"}}}",
         "{\"v\":1,\"sources\":{\"x\":{\"skip\":-1}}}",
         "{\"v\":1,\"sources\":{\"x\":{\"seen\":[\"no-bar\"]}}}",
+        "{\"v\":1,\"sources\":{\"x\":{\"stage\":\"later\"}}}",
     };
     acu_cursor *c = NULL;
     conn_error err;
