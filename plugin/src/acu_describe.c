@@ -19,7 +19,7 @@ static const struct flow_desc {
     {"products", {"to_host", NULL}, "product", "StockItem"},
     {"locations", {"to_host", NULL}, "location", "Warehouse"},
     {"inventory", {"to_host", NULL}, "inventory_level", "StockItem.WarehouseDetails"},
-    {"sales_orders", {"from_host", NULL}, "transaction", "SalesOrder"},
+    {"sales_orders", {"from_host", "to_host"}, "transaction", "SalesOrder"},
     {"tracking", {"to_host", "from_host"}, "tracking", "Shipment.Packages"},
 };
 
