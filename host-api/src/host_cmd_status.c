@@ -15,6 +15,7 @@
 #include "host_exit.h"
 #include "host_hostfile.h"
 #include "host_queue.h"
+#include "host_sql.h"
 #include "host_state.h"
 #include "host_state_int.h"
 #include "host_store.h"
@@ -46,13 +47,6 @@ static void shorten(const char *s, size_t len, size_t max, char *buf, size_t cap
         n += 3;
     }
     buf[n] = '\0';
-}
-
-static const char *col_text(sqlite3_stmt *stmt, int col)
-{
-    return sqlite3_column_type(stmt, col) == SQLITE_NULL
-               ? NULL
-               : (const char *)sqlite3_column_text(stmt, col);
 }
 
 static int add_str(json_object *o, const char *k, const char *v)
@@ -96,9 +90,9 @@ static conn_status collect_flows(host_state *st, const host_config *cfg, json_ob
     while (src == SQLITE_OK && (src = sqlite3_step(stmt)) == SQLITE_ROW) {
         json_object *f = json_object_new_object();
 
-        add_str(f, "subscription", col_text(stmt, 0));
-        add_str(f, "flow", col_text(stmt, 1));
-        add_str(f, "direction", col_text(stmt, 2));
+        add_str(f, "subscription", host_sql_column_text(stmt, 0));
+        add_str(f, "flow", host_sql_column_text(stmt, 1));
+        add_str(f, "direction", host_sql_column_text(stmt, 2));
         json_object_array_add(out, f);
         src = SQLITE_OK;
     }
@@ -123,17 +117,11 @@ static conn_status describe_flow(host_state *st, json_object *f, conn_error *err
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "SELECT id, start_ms, end_ms, outcome, records, counts, "
-                             "plugin_version, error FROM runs WHERE subscription = ?1 AND "
-                             "flow = ?2 AND direction = ?3 ORDER BY id DESC LIMIT 1",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 1, sub, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 2, flow, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 3, dir, -1, SQLITE_STATIC);
+    src = host_sql_prepare(db, &stmt,
+                           "SELECT id, start_ms, end_ms, outcome, records, counts, "
+                           "plugin_version, error FROM runs WHERE subscription = ?1 AND "
+                           "flow = ?2 AND direction = ?3 ORDER BY id DESC LIMIT 1",
+                           "ttt", sub, flow, dir);
     if (src == SQLITE_OK)
         src = sqlite3_step(stmt);
     if (src == SQLITE_ROW) {
@@ -146,14 +134,15 @@ static conn_status describe_flow(host_state *st, json_object *f, conn_error *err
                                                 ? NULL
                                                 : json_object_new_int64(
                                                       sqlite3_column_int64(stmt, 2)));
-        add_str(r, "outcome", col_text(stmt, 3));
+        add_str(r, "outcome", host_sql_column_text(stmt, 3));
         json_object_object_add(r, "records",
                                json_object_new_int64(sqlite3_column_int64(stmt, 4)));
-        json_object_object_add(r, "counts", col_text(stmt, 5) != NULL
-                                                ? json_tokener_parse(col_text(stmt, 5))
-                                                : NULL);
-        add_str(r, "plugin_version", col_text(stmt, 6));
-        add_str(r, "error", col_text(stmt, 7));
+        json_object_object_add(r, "counts",
+                               host_sql_column_text(stmt, 5) != NULL
+                                   ? json_tokener_parse(host_sql_column_text(stmt, 5))
+                                   : NULL);
+        add_str(r, "plugin_version", host_sql_column_text(stmt, 6));
+        add_str(r, "error", host_sql_column_text(stmt, 7));
         json_object_object_add(f, "last_run", r);
     } else if (src != SQLITE_DONE) {
         rc = host_state_sql_error(st, src, "be read", err);
@@ -161,17 +150,11 @@ static conn_status describe_flow(host_state *st, json_object *f, conn_error *err
     sqlite3_finalize(stmt);
     stmt = NULL;
     if (rc == CONN_OK) {
-        src = sqlite3_prepare_v2(db,
-                                 "SELECT id, end_ms, error FROM runs WHERE subscription = ?1 "
-                                 "AND flow = ?2 AND direction = ?3 AND error IS NOT NULL "
-                                 "ORDER BY id DESC LIMIT 1",
-                                 -1, &stmt, NULL);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 1, sub, -1, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 2, flow, -1, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 3, dir, -1, SQLITE_STATIC);
+        src = host_sql_prepare(db, &stmt,
+                               "SELECT id, end_ms, error FROM runs WHERE subscription = ?1 "
+                               "AND flow = ?2 AND direction = ?3 AND error IS NOT NULL "
+                               "ORDER BY id DESC LIMIT 1",
+                               "ttt", sub, flow, dir);
         if (src == SQLITE_OK)
             src = sqlite3_step(stmt);
         if (src == SQLITE_ROW) {
@@ -181,7 +164,7 @@ static conn_status describe_flow(host_state *st, json_object *f, conn_error *err
                                    json_object_new_int64(sqlite3_column_int64(stmt, 0)));
             json_object_object_add(e, "time_ms",
                                    json_object_new_int64(sqlite3_column_int64(stmt, 1)));
-            add_str(e, "message", col_text(stmt, 2));
+            add_str(e, "message", host_sql_column_text(stmt, 2));
             json_object_object_add(f, "last_error", e);
         } else if (src != SQLITE_DONE) {
             rc = host_state_sql_error(st, src, "be read", err);
@@ -232,12 +215,12 @@ static conn_status collect_subs(host_state *st, json_object *out, conn_error *er
     while (src == SQLITE_OK && (src = sqlite3_step(stmt)) == SQLITE_ROW) {
         json_object *s = json_object_new_object();
 
-        add_str(s, "plugin_version", col_text(stmt, 1));
-        add_str(s, "state", col_text(stmt, 2));
-        add_str(s, "error", col_text(stmt, 3));
+        add_str(s, "plugin_version", host_sql_column_text(stmt, 1));
+        add_str(s, "state", host_sql_column_text(stmt, 2));
+        add_str(s, "error", host_sql_column_text(stmt, 3));
         json_object_object_add(s, "updated_ms",
                                json_object_new_int64(sqlite3_column_int64(stmt, 4)));
-        json_object_object_add(out, col_text(stmt, 0), s);
+        json_object_object_add(out, host_sql_column_text(stmt, 0), s);
         src = SQLITE_OK;
     }
     if (src != SQLITE_DONE)

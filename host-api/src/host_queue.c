@@ -5,15 +5,19 @@
 #include <string.h>
 
 #include "host_error.h"
+#include "host_sql.h"
 #include "host_state_int.h"
 #include "host_store.h"
 
 static const char *const qstate_names[HOST_Q_STATES] = {"pending", "in_flight", "done", "dead"};
 
-/* The filter of list/retry/drop as SQL: parameters ?1..?4. */
+/* The filter of list/retry/drop as SQL: parameters ?1..?4, bound with
+ * FILTER_TYPES and FILTER_ARGS(f). */
 #define FILTER_SQL                                                                         \
     "(?1 IS NULL OR subscription = ?1) AND (?2 IS NULL OR flow = ?2) AND "                 \
     "(?3 IS NULL OR state = ?3) AND (?4 IS NULL OR id = ?4)"
+#define FILTER_TYPES "tttI"
+#define FILTER_ARGS(f) (f)->sub, (f)->flow, filter_state(f), (f)->id > 0 ? &(f)->id : NULL
 
 const char *host_qstate_name(host_qstate s)
 {
@@ -66,25 +70,10 @@ int64_t host_retry_delay_ms(unsigned failures, int64_t unit_ms)
     return units * unit_ms;
 }
 
-static int bind_text(sqlite3_stmt *stmt, int i, const char *s)
+/* The filter's state as stored, or NULL for any state. */
+static const char *filter_state(const host_queue_filter *f)
 {
-    return s != NULL ? sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC)
-                     : sqlite3_bind_null(stmt, i);
-}
-
-static int bind_filter(sqlite3_stmt *stmt, const host_queue_filter *f)
-{
-    int src = bind_text(stmt, 1, f->sub);
-
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 2, f->flow);
-    if (src == SQLITE_OK)
-        src = f->state >= 0 && f->state < HOST_Q_STATES
-                  ? sqlite3_bind_text(stmt, 3, qstate_names[f->state], -1, SQLITE_STATIC)
-                  : sqlite3_bind_null(stmt, 3);
-    if (src == SQLITE_OK)
-        src = f->id > 0 ? sqlite3_bind_int64(stmt, 4, f->id) : sqlite3_bind_null(stmt, 4);
-    return src;
+    return f->state >= 0 && f->state < HOST_Q_STATES ? qstate_names[f->state] : NULL;
 }
 
 conn_status host_queue_enqueue(host_state *st, const char *sub, const char *flow,
@@ -111,14 +100,8 @@ conn_status host_queue_enqueue(host_state *st, const char *sub, const char *flow
                              -1, &stmt, NULL);
     for (size_t i = 0; src == SQLITE_OK && i < n; i++) {
         sqlite3_reset(stmt);
-        src = bind_text(stmt, 1, sub);
-        if (src == SQLITE_OK)
-            src = bind_text(stmt, 2, flow);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_blob64(stmt, 3, recs[i].len > 0 ? recs[i].data : "",
-                                      (sqlite3_uint64)recs[i].len, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int64(stmt, 4, now);
+        src = host_sql_bind(stmt, "ttbi", sub, flow, recs[i].len > 0 ? recs[i].data : "",
+                            recs[i].len, now);
         if (src == SQLITE_OK)
             src = sqlite3_step(stmt);
         if (src == SQLITE_DONE) {
@@ -185,13 +168,7 @@ conn_status host_queue_claim(host_state *st, const char *sub, const char *flow, 
                                  "updated_ms = ?3 WHERE id = ?1",
                                  -1, &upd, NULL);
     if (src == SQLITE_OK)
-        src = bind_text(sel, 1, sub);
-    if (src == SQLITE_OK)
-        src = bind_text(sel, 2, flow);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(sel, 3, now_ms);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(sel, 4, (sqlite3_int64)max);
+        src = host_sql_bind(sel, "ttii", sub, flow, now_ms, (int64_t)max);
     while (src == SQLITE_OK && (src = sqlite3_step(sel)) == SQLITE_ROW) {
         host_queue_item *it = &out->items[out->n];
         size_t len = (size_t)sqlite3_column_bytes(sel, 2);
@@ -210,11 +187,7 @@ conn_status host_queue_claim(host_state *st, const char *sub, const char *flow, 
         it->len = len;
         out->n++;
         sqlite3_reset(upd);
-        src = sqlite3_bind_int64(upd, 1, it->id);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int64(upd, 2, run_id);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int64(upd, 3, host_wall_ms());
+        src = host_sql_bind(upd, "iii", it->id, run_id, host_wall_ms());
         if (src == SQLITE_OK)
             src = sqlite3_step(upd);
         if (src == SQLITE_DONE)
@@ -297,22 +270,9 @@ conn_status host_queue_settle(host_state *st, const host_queue_batch *b,
             break;
         }
         sqlite3_reset(stmt);
-        src = sqlite3_bind_int64(stmt, 1, b->items[i].id);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 2, qstate_names[to], -1, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int(stmt, 3, (int)attempts);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int64(stmt, 4, next);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 5, host_outcome_name(o->outcome), -1, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = o->result != NULL
-                      ? sqlite3_bind_blob64(stmt, 6, o->result_len > 0 ? o->result : "",
-                                            (sqlite3_uint64)o->result_len, SQLITE_STATIC)
-                      : sqlite3_bind_null(stmt, 6);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int64(stmt, 7, host_wall_ms());
+        src = host_sql_bind(stmt, "itiitbi", b->items[i].id, qstate_names[to],
+                            (int64_t)attempts, next, host_outcome_name(o->outcome), o->result,
+                            o->result_len, host_wall_ms());
         if (src == SQLITE_OK)
             src = sqlite3_step(stmt);
         if (src == SQLITE_DONE)
@@ -330,33 +290,22 @@ out:
     return rc;
 }
 
-/* Run one statement with up to two int64 parameters; *changes receives
- * the number of rows changed. */
-static conn_status exec_changes(host_state *st, const char *sql, int nparams, int64_t a,
-                                int64_t b, int64_t *changes, conn_error *err)
+/* Run one statement with one int64 parameter; *changes receives the
+ * number of rows changed. */
+static conn_status exec_changes(host_state *st, const char *sql, int64_t a, int64_t *changes,
+                                conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     if (changes != NULL)
         *changes = 0;
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
-    if (src == SQLITE_OK && nparams > 0)
-        src = sqlite3_bind_int64(stmt, 1, a);
-    if (src == SQLITE_OK && nparams > 1)
-        src = sqlite3_bind_int64(stmt, 2, b);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    else if (changes != NULL)
+    rc = host_sql_run(st, db, "be written", err, sql, "i", a);
+    if (rc == CONN_OK && changes != NULL)
         *changes = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
     host_state_release(st);
     return rc;
 }
@@ -366,21 +315,14 @@ conn_status host_queue_recover(host_state *st, int64_t *count, conn_error *err)
     return exec_changes(st,
                         "UPDATE queue SET state = 'pending', next_ms = ?1, updated_ms = ?1 "
                         "WHERE state = 'in_flight'",
-                        1, host_wall_ms(), 0, count, err);
+                        host_wall_ms(), count, err);
 }
 
 conn_status host_queue_prune(host_state *st, int64_t before_ms, int64_t *count,
                              conn_error *err)
 {
-    return exec_changes(st, "DELETE FROM queue WHERE state = 'done' AND updated_ms < ?1", 1,
-                        before_ms, 0, count, err);
-}
-
-static const char *column_text(sqlite3_stmt *stmt, int col)
-{
-    return sqlite3_column_type(stmt, col) == SQLITE_NULL
-               ? NULL
-               : (const char *)sqlite3_column_text(stmt, col);
+    return exec_changes(st, "DELETE FROM queue WHERE state = 'done' AND updated_ms < ?1",
+                        before_ms, count, err);
 }
 
 conn_status host_queue_list(host_state *st, const host_queue_filter *f, size_t limit,
@@ -395,30 +337,26 @@ conn_status host_queue_list(host_state *st, const host_queue_filter *f, size_t l
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "SELECT id, subscription, flow, state, attempts, next_ms, "
-                             "enqueued_ms, updated_ms, outcome, CAST(result AS TEXT), "
-                             "CAST(record AS TEXT) FROM queue WHERE " FILTER_SQL
-                             " ORDER BY id LIMIT ?5",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_filter(stmt, f);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 5, limit > 0 ? (sqlite3_int64)limit : -1);
+    src = host_sql_prepare(db, &stmt,
+                           "SELECT id, subscription, flow, state, attempts, next_ms, "
+                           "enqueued_ms, updated_ms, outcome, CAST(result AS TEXT), "
+                           "CAST(record AS TEXT) FROM queue WHERE " FILTER_SQL
+                           " ORDER BY id LIMIT ?5",
+                           FILTER_TYPES "i", FILTER_ARGS(f), limit > 0 ? (int64_t)limit : -1);
     while (src == SQLITE_OK && (src = sqlite3_step(stmt)) == SQLITE_ROW) {
         host_queue_row row;
 
         row.id = sqlite3_column_int64(stmt, 0);
-        row.sub = column_text(stmt, 1);
-        row.flow = column_text(stmt, 2);
-        row.state = column_text(stmt, 3);
+        row.sub = host_sql_column_text(stmt, 1);
+        row.flow = host_sql_column_text(stmt, 2);
+        row.state = host_sql_column_text(stmt, 3);
         row.attempts = (unsigned)sqlite3_column_int(stmt, 4);
         row.next_ms = sqlite3_column_int64(stmt, 5);
         row.enqueued_ms = sqlite3_column_int64(stmt, 6);
         row.updated_ms = sqlite3_column_int64(stmt, 7);
-        row.outcome = column_text(stmt, 8);
-        row.result = column_text(stmt, 9);
-        row.record = column_text(stmt, 10);
+        row.outcome = host_sql_column_text(stmt, 8);
+        row.result = host_sql_column_text(stmt, 9);
+        row.record = host_sql_column_text(stmt, 10);
         fn(user, &row);
         src = SQLITE_OK;
     }
@@ -433,9 +371,7 @@ conn_status host_queue_retry(host_state *st, const host_queue_filter *f, int64_t
                              int64_t *count, conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     *count = 0;
     if (f->state >= 0 && f->state != HOST_Q_DEAD && f->state != HOST_Q_PENDING)
@@ -443,24 +379,15 @@ conn_status host_queue_retry(host_state *st, const host_queue_filter *f, int64_t
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "UPDATE queue SET "
-                             "attempts = CASE WHEN state = 'dead' THEN 0 ELSE attempts END, "
-                             "state = 'pending', next_ms = ?5, updated_ms = ?5 "
-                             "WHERE " FILTER_SQL " AND (state = 'dead' OR "
-                             "(state = 'pending' AND next_ms > ?5))",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_filter(stmt, f);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 5, now_ms);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    else
+    rc = host_sql_run(st, db, "be written", err,
+                      "UPDATE queue SET "
+                      "attempts = CASE WHEN state = 'dead' THEN 0 ELSE attempts END, "
+                      "state = 'pending', next_ms = ?5, updated_ms = ?5 "
+                      "WHERE " FILTER_SQL " AND (state = 'dead' OR "
+                      "(state = 'pending' AND next_ms > ?5))",
+                      FILTER_TYPES "i", FILTER_ARGS(f), now_ms);
+    if (rc == CONN_OK)
         *count = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
     host_state_release(st);
     return rc;
 }
@@ -469,27 +396,18 @@ conn_status host_queue_drop(host_state *st, const host_queue_filter *f, int64_t 
                             conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     *count = 0;
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "DELETE FROM queue WHERE " FILTER_SQL
-                             " AND (state <> 'in_flight' OR ?3 = 'in_flight')",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_filter(stmt, f);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    else
+    rc = host_sql_run(st, db, "be written", err,
+                      "DELETE FROM queue WHERE " FILTER_SQL
+                      " AND (state <> 'in_flight' OR ?3 = 'in_flight')",
+                      FILTER_TYPES, FILTER_ARGS(f));
+    if (rc == CONN_OK)
         *count = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
     host_state_release(st);
     return rc;
 }
@@ -507,18 +425,14 @@ conn_status host_queue_depth(host_state *st, const char *sub, const char *flow,
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "SELECT state, count(*) FROM queue WHERE subscription = ?1 AND "
-                             "(?2 IS NULL OR flow = ?2) GROUP BY state",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 1, sub);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 2, flow);
+    src = host_sql_prepare(db, &stmt,
+                           "SELECT state, count(*) FROM queue WHERE subscription = ?1 AND "
+                           "(?2 IS NULL OR flow = ?2) GROUP BY state",
+                           "tt", sub, flow);
     while (src == SQLITE_OK && (src = sqlite3_step(stmt)) == SQLITE_ROW) {
         host_qstate s;
 
-        if (host_qstate_parse(column_text(stmt, 0), &s) == 0)
+        if (host_qstate_parse(host_sql_column_text(stmt, 0), &s) == 0)
             counts[s] = sqlite3_column_int64(stmt, 1);
         src = SQLITE_OK;
     }
@@ -533,31 +447,16 @@ conn_status host_queue_due(host_state *st, const char *sub, const char *flow, in
                            int64_t *count, conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     *count = 0;
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "SELECT count(*) FROM queue WHERE subscription = ?1 AND flow = ?2 "
-                             "AND state = 'pending' AND next_ms <= ?3",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 1, sub);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 2, flow);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 3, now_ms);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src == SQLITE_ROW)
-        *count = sqlite3_column_int64(stmt, 0);
-    else
-        rc = host_state_sql_error(st, src, "be read", err);
-    sqlite3_finalize(stmt);
+    rc = host_sql_int64(st, db, "be read", err, count,
+                        "SELECT count(*) FROM queue WHERE subscription = ?1 AND flow = ?2 "
+                        "AND state = 'pending' AND next_ms <= ?3",
+                        "tti", sub, flow, now_ms);
     host_state_release(st);
     return rc;
 }

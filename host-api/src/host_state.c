@@ -16,6 +16,7 @@
 
 #include "host_crypto.h"
 #include "host_error.h"
+#include "host_sql.h"
 #include "host_state_int.h"
 
 struct host_state {
@@ -288,17 +289,11 @@ static conn_status db_error(host_state *st, int src, const char *doing, conn_err
 
 static conn_status read_user_version(host_state *st, int *version, conn_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int src = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL);
-    conn_status rc = CONN_OK;
+    int64_t v = 0;
+    conn_status rc = host_sql_int64(st, st->db, "be read", err, &v, "PRAGMA user_version", "");
 
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_ROW)
-        rc = db_error(st, src, "be read", err);
-    else
-        *version = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
+    if (rc == CONN_OK)
+        *version = (int)v;
     return rc;
 }
 
@@ -496,13 +491,9 @@ static conn_status read_value(host_state *st, const char *subscription, const ch
 
     *value = NULL;
     *len = 0;
-    src = sqlite3_prepare_v2(st->db,
-                             "SELECT value, secret FROM state WHERE subscription = ?1 AND key = ?2",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 1, subscription, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+    src = host_sql_prepare(st->db, &stmt,
+                           "SELECT value, secret FROM state WHERE subscription = ?1 AND key = ?2",
+                           "tt", subscription, key);
     if (src == SQLITE_OK)
         src = sqlite3_step(stmt);
     if (src == SQLITE_DONE)
@@ -572,26 +563,16 @@ static int64_t wall_ms(void)
 static conn_status write_value(host_state *st, const char *subscription, const char *key,
                                const char *value, size_t len, unsigned flags, conn_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
     unsigned char *sealed = NULL;
     size_t sealed_len = 0, aad_len;
     char aad[64 + HOST_STATE_SUBSCRIPTION_MAX + HOST_STATE_KEY_MAX];
     int secret = (flags & CONN_STATE_SECRET) != 0;
     conn_status rc = CONN_OK;
-    int src;
 
     if (value == NULL) {
-        src = sqlite3_prepare_v2(st->db,
-                                 "DELETE FROM state WHERE subscription = ?1 AND key = ?2", -1,
-                                 &stmt, NULL);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 1, subscription, -1, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-        if (src == SQLITE_OK)
-            src = sqlite3_step(stmt);
-        if (src != SQLITE_DONE)
-            rc = db_error(st, src, "be written", err);
+        rc = host_sql_run(st, st->db, "be written", err,
+                          "DELETE FROM state WHERE subscription = ?1 AND key = ?2", "tt",
+                          subscription, key);
         goto out;
     }
     if (secret) {
@@ -603,32 +584,17 @@ static conn_status write_value(host_state *st, const char *subscription, const c
         if (rc != CONN_OK)
             goto out;
     }
-    src = sqlite3_prepare_v2(st->db,
-                             "INSERT INTO state (subscription, key, value, secret, updated_ms) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5) "
-                             "ON CONFLICT (subscription, key) DO UPDATE SET "
-                             "value = excluded.value, secret = excluded.secret, "
-                             "updated_ms = excluded.updated_ms",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 1, subscription, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-    /* A zero-length blob must not bind as NULL (value is NOT NULL). */
-    if (src == SQLITE_OK && secret)
-        src = sqlite3_bind_blob(stmt, 3, sealed, (int)sealed_len, SQLITE_STATIC);
-    else if (src == SQLITE_OK)
-        src = sqlite3_bind_blob(stmt, 3, len > 0 ? value : "", (int)len, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int(stmt, 4, secret);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 5, wall_ms());
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = db_error(st, src, "be written", err);
+    /* A zero-length blob must not bind as NULL (value is NOT NULL): the
+     * blob type binds a non-NULL pointer of length 0 as an empty blob. */
+    rc = host_sql_run(st, st->db, "be written", err,
+                      "INSERT INTO state (subscription, key, value, secret, updated_ms) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) "
+                      "ON CONFLICT (subscription, key) DO UPDATE SET "
+                      "value = excluded.value, secret = excluded.secret, "
+                      "updated_ms = excluded.updated_ms",
+                      "ttbii", subscription, key, secret ? (const char *)sealed : value,
+                      secret ? sealed_len : len, (int64_t)secret, wall_ms());
 out:
-    sqlite3_finalize(stmt);
     free(sealed);
     return rc;
 }

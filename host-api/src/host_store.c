@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "host_error.h"
+#include "host_sql.h"
 #include "host_state_int.h"
 
 int64_t host_wall_ms(void)
@@ -26,20 +27,6 @@ void host_cursor_clear(host_cursor *c)
     c->out_path = NULL;
     c->len = 0;
     c->out_size = -1;
-}
-
-/* Bind text, or NULL when s is NULL. */
-static int bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-    return s != NULL ? sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC)
-                     : sqlite3_bind_null(stmt, i);
-}
-
-static int bind_blob(sqlite3_stmt *stmt, int i, const char *s, size_t len)
-{
-    if (s == NULL)
-        return sqlite3_bind_null(stmt, i);
-    return sqlite3_bind_blob64(stmt, i, len > 0 ? s : "", (sqlite3_uint64)len, SQLITE_STATIC);
 }
 
 static char *dup_column(sqlite3_stmt *stmt, int col, size_t *len)
@@ -74,14 +61,10 @@ conn_status host_store_cursor_get(host_state *st, const char *sub, const char *f
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "SELECT cursor, out_path, out_size FROM cursors "
-                             "WHERE subscription = ?1 AND flow = ?2",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 1, sub);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 2, flow);
+    src = host_sql_prepare(db, &stmt,
+                           "SELECT cursor, out_path, out_size FROM cursors "
+                           "WHERE subscription = ?1 AND flow = ?2",
+                           "tt", sub, flow);
     if (src == SQLITE_OK)
         src = sqlite3_step(stmt);
     if (src == SQLITE_ROW) {
@@ -121,20 +104,9 @@ static int upsert_one(void *user, const host_record *rec)
     int src;
 
     sqlite3_reset(u->stmt);
-    src = bind_text(u->stmt, 1, u->c->sub);
-    if (src == SQLITE_OK)
-        src = bind_text(u->stmt, 2, rec->flow);
-    if (src == SQLITE_OK)
-        src = bind_text(u->stmt, 3, rec->id);
-    if (src == SQLITE_OK)
-        src = bind_text(u->stmt, 4, rec->record_type);
-    if (src == SQLITE_OK)
-        src = bind_blob(u->stmt, 5, rec->json, rec->json_len);
-    if (src == SQLITE_OK)
-        src = u->c->run_id > 0 ? sqlite3_bind_int64(u->stmt, 6, u->c->run_id)
-                               : sqlite3_bind_null(u->stmt, 6);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(u->stmt, 7, u->now);
+    src = host_sql_bind(u->stmt, "ttttbIi", u->c->sub, rec->flow, rec->id, rec->record_type,
+                        rec->json, rec->json_len, u->c->run_id > 0 ? &u->c->run_id : NULL,
+                        u->now);
     if (src == SQLITE_OK)
         src = sqlite3_step(u->stmt);
     if (src != SQLITE_DONE) {
@@ -187,8 +159,8 @@ conn_status host_store_commit_pull(host_state *st, const host_pull_commit *c, co
         stmt = NULL;
     }
     if (c->set_cursor || c->set_out) {
-        src = sqlite3_prepare_v2(
-            db,
+        rc = host_sql_run(
+            st, db, "be written", err,
             "INSERT INTO cursors (subscription, flow, cursor, out_path, out_size, updated_ms) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
             "ON CONFLICT (subscription, flow) DO UPDATE SET "
@@ -196,31 +168,12 @@ conn_status host_store_commit_pull(host_state *st, const host_pull_commit *c, co
             "out_path = CASE WHEN ?8 THEN excluded.out_path ELSE cursors.out_path END, "
             "out_size = CASE WHEN ?8 THEN excluded.out_size ELSE cursors.out_size END, "
             "updated_ms = excluded.updated_ms",
-            -1, &stmt, NULL);
-        if (src == SQLITE_OK)
-            src = bind_text(stmt, 1, c->sub);
-        if (src == SQLITE_OK)
-            src = bind_text(stmt, 2, c->flow);
-        if (src == SQLITE_OK)
-            src = c->set_cursor ? bind_blob(stmt, 3, c->cursor, c->cursor_len)
-                                : sqlite3_bind_null(stmt, 3);
-        if (src == SQLITE_OK)
-            src = bind_text(stmt, 4, c->set_out ? c->out_path : NULL);
-        if (src == SQLITE_OK)
-            src = c->set_out && c->out_path != NULL ? sqlite3_bind_int64(stmt, 5, c->out_size)
-                                                    : sqlite3_bind_null(stmt, 5);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int64(stmt, 6, u.now);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int(stmt, 7, c->set_cursor != 0);
-        if (src == SQLITE_OK)
-            src = sqlite3_bind_int(stmt, 8, c->set_out != 0);
-        if (src == SQLITE_OK)
-            src = sqlite3_step(stmt);
-        if (src != SQLITE_DONE) {
-            rc = host_state_sql_error(st, src, "be written", err);
+            "ttbtIiii", c->sub, c->flow, c->set_cursor ? c->cursor : NULL, c->cursor_len,
+            c->set_out ? c->out_path : NULL,
+            c->set_out && c->out_path != NULL ? &c->out_size : NULL, u.now,
+            (int64_t)(c->set_cursor != 0), (int64_t)(c->set_out != 0));
+        if (rc != CONN_OK)
             goto out;
-        }
     }
     rc = host_state_exec(st, "COMMIT", err);
 out:
@@ -233,35 +186,19 @@ conn_status host_store_run_begin(host_state *st, const char *sub, const char *fl
                                  const char *plugin_version, int64_t *run_id, conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     *run_id = 0;
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "INSERT INTO runs (subscription, flow, direction, plugin_version, "
-                             "start_ms, outcome) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 1, sub);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 2, flow);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 3, push ? "push" : "pull");
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 4, plugin_version);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 5, host_wall_ms());
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    else
+    rc = host_sql_run(st, db, "be written", err,
+                      "INSERT INTO runs (subscription, flow, direction, plugin_version, "
+                      "start_ms, outcome) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+                      "tttti", sub, flow, push ? "push" : "pull", plugin_version,
+                      host_wall_ms());
+    if (rc == CONN_OK)
         *run_id = sqlite3_last_insert_rowid(db);
-    sqlite3_finalize(stmt);
     host_state_release(st);
     return rc;
 }
@@ -270,36 +207,16 @@ conn_status host_store_run_end(host_state *st, int64_t run_id, const host_run_en
                                conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "UPDATE runs SET end_ms = ?2, outcome = ?3, records = ?4, "
-                             "counts = ?5, cursor = ?6, error = ?7 WHERE id = ?1",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 1, run_id);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 2, host_wall_ms());
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 3, e->outcome);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 4, e->records);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 5, e->counts);
-    if (src == SQLITE_OK)
-        src = bind_blob(stmt, 6, e->cursor, e->cursor_len);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 7, e->error);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    sqlite3_finalize(stmt);
+    rc = host_sql_run(st, db, "be written", err,
+                      "UPDATE runs SET end_ms = ?2, outcome = ?3, records = ?4, "
+                      "counts = ?5, cursor = ?6, error = ?7 WHERE id = ?1",
+                      "iititbt", run_id, host_wall_ms(), e->outcome, e->records, e->counts,
+                      e->cursor, e->cursor_len, e->error);
     host_state_release(st);
     return rc;
 }
@@ -307,28 +224,19 @@ conn_status host_store_run_end(host_state *st, int64_t run_id, const host_run_en
 conn_status host_store_runs_interrupted(host_state *st, int64_t *count, conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     *count = 0;
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(db,
-                             "UPDATE runs SET outcome = 'interrupted', end_ms = ?1, "
-                             "error = 'the process ended during this run' "
-                             "WHERE outcome = 'running'",
-                             -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 1, host_wall_ms());
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    else
+    rc = host_sql_run(st, db, "be written", err,
+                      "UPDATE runs SET outcome = 'interrupted', end_ms = ?1, "
+                      "error = 'the process ended during this run' "
+                      "WHERE outcome = 'running'",
+                      "i", host_wall_ms());
+    if (rc == CONN_OK)
         *count = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
     host_state_release(st);
     return rc;
 }
@@ -337,38 +245,20 @@ conn_status host_store_sub_status(host_state *st, const char *sub, const char *v
                                   const char *state, const char *error, conn_error *err)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt = NULL;
     conn_status rc;
-    int src;
 
     rc = host_state_acquire(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    src = sqlite3_prepare_v2(
-        db,
+    rc = host_sql_run(
+        st, db, "be written", err,
         "INSERT INTO subscriptions (subscription, plugin_version, state, error, updated_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subscription) DO UPDATE SET "
         "plugin_version = excluded.plugin_version, state = excluded.state, "
         "error = CASE WHEN ?6 THEN subscriptions.error ELSE excluded.error END, "
         "updated_ms = excluded.updated_ms",
-        -1, &stmt, NULL);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 1, sub);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 2, version);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 3, state);
-    if (src == SQLITE_OK)
-        src = bind_text(stmt, 4, error != NULL && error[0] != '\0' ? error : NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int64(stmt, 5, host_wall_ms());
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_int(stmt, 6, error != NULL && error[0] == '\0');
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    sqlite3_finalize(stmt);
+        "tttti", sub, version, state, error != NULL && error[0] != '\0' ? error : NULL,
+        host_wall_ms(), (int64_t)(error != NULL && error[0] == '\0'));
     host_state_release(st);
     return rc;
 }
