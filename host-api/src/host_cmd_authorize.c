@@ -26,38 +26,17 @@
 
 #include "host_buf.h"
 #include "host_cli.h"
-#include "host_ctx.h"
 #include "host_error.h"
 #include "host_exit.h"
-#include "host_file.h"
 #include "host_instance.h"
-#include "host_loader.h"
-#include "host_state.h"
+#include "host_session.h"
 
 int host_cmd_authorize(const host_command *cmd, int argc, char **argv, host_global *g);
 
-#define HOST_SETTINGS_MAX (1024u * 1024u)
 #define HOST_ANSWER_MAX (1024u * 1024u)
 #define REQUEST_MAX 16384     /* the redirect request's head */
 #define PASTE_MAX 16384       /* a pasted redirect URL */
 #define CLIENT_TIMEOUT_MS 10000
-
-static void default_subscription(const char *config, char *buf, size_t cap)
-{
-    const char *base = strrchr(config, '/');
-    const char *dot;
-    size_t n;
-
-    base = base != NULL ? base + 1 : config;
-    dot = strrchr(base, '.');
-    n = dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
-    if (n == 0 || n >= cap) {
-        snprintf(buf, cap, "default");
-        return;
-    }
-    memcpy(buf, base, n);
-    buf[n] = '\0';
-}
 
 /* The loopback redirect to listen on. */
 typedef struct loopback {
@@ -324,22 +303,19 @@ int host_cmd_authorize(const host_command *cmd, int argc, char **argv, host_glob
         {"paste", NULL, "read the redirect URL from stdin even for a loopback Redirect URL",
          NULL, &paste, 0},
         {NULL, NULL, NULL, NULL, NULL, 0}};
-    char subscription[HOST_STATE_SUBSCRIPTION_MAX + 1], why[512];
-    host_module *mod = NULL;
-    host_state *state = NULL;
-    host_ctx *ctx = NULL;
-    host_instance *inst = NULL;
+    char why[512];
+    host_session s;
     const conn_plugin_api *api;
-    char *path = NULL, *settings = NULL, *redirect = NULL, *request = NULL;
+    char *redirect = NULL, *request = NULL;
     json_object *ans = NULL, *req = NULL;
     const char *url, *redirect_url;
     loopback lb;
-    size_t len = 0;
     host_buf answer;
     conn_error err;
     conn_status st;
     int rc, lfd = -1, timeout_s = 600;
 
+    memset(&s, 0, sizeof(s));
     memset(&lb, 0, sizeof(lb));
     host_buf_init(&answer, HOST_ANSWER_MAX);
     rc = host_cli_parse(cmd, &usage, opts, argc, argv, g);
@@ -355,31 +331,18 @@ int host_cmd_authorize(const host_command *cmd, int argc, char **argv, host_glob
         }
         timeout_s = (int)t;
     }
-    if (g->subscription != NULL)
-        snprintf(subscription, sizeof(subscription), "%s", g->subscription);
-    else
-        default_subscription(config, subscription, sizeof(subscription));
-    if (host_cli_plugin_path(g, plugin, &path) != 0) {
-        host_cli_error(cmd, "out of memory");
-        return HOST_EXIT_OTHER;
-    }
+    rc = host_session_prepare(&s, cmd, g, plugin, config);
+    if (rc != HOST_EXIT_OK)
+        goto out;
     host_err_clear(&err);
-    st = host_read_file(config, HOST_SETTINGS_MAX, &settings, &len, &err);
-    if (st == CONN_OK)
-        st = host_module_open(path, &mod, &err);
-    if (st == CONN_OK)
-        st = host_state_new(g->state_path, &state, &err);
-    if (st == CONN_OK)
-        st = host_ctx_new(subscription, state, &ctx, &err);
-    if (st == CONN_OK)
-        st = host_instance_new(mod, ctx, settings, len, &inst, &err);
+    st = host_session_init(&s, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
         goto out;
     }
-    api = host_instance_api(inst);
+    api = host_instance_api(s.inst);
     /* 1. The authorization URL. */
-    st = api->authenticate(host_instance_handle(inst), begin, sizeof(begin) - 1,
+    st = api->authenticate(host_instance_handle(s.inst), begin, sizeof(begin) - 1,
                            host_buf_write, &answer, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
@@ -439,8 +402,8 @@ int host_cmd_authorize(const host_command *cmd, int argc, char **argv, host_glob
     json_object_put(ans);
     ans = NULL;
     host_err_clear(&err);
-    st = api->authenticate(host_instance_handle(inst), request, strlen(request), host_buf_write,
-                           &answer, &err);
+    st = api->authenticate(host_instance_handle(s.inst), request, strlen(request),
+                           host_buf_write, &answer, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
         goto out;
@@ -456,7 +419,7 @@ int host_cmd_authorize(const host_command *cmd, int argc, char **argv, host_glob
         if (json_object_object_get_ex(ans, "refresh_token", &v))
             refresh = json_object_get_boolean(v);
         printf("authorized: tokens stored for subscription %s (access valid for %lld s, %s)\n",
-               subscription, expires, refresh ? "refresh token stored" : "no refresh token");
+               s.subscription, expires, refresh ? "refresh token stored" : "no refresh token");
     }
     rc = HOST_EXIT_OK;
 out:
@@ -471,14 +434,7 @@ out:
     free(redirect);
     json_object_put(req);
     json_object_put(ans);
-    host_instance_free(inst);
-    host_ctx_free(ctx);
-    host_state_free(state);
-    host_module_close(mod);
-    if (settings != NULL)
-        OPENSSL_cleanse(settings, len);
-    free(settings);
-    free(path);
+    host_session_close(&s);
     host_buf_free(&answer);
     return rc;
 }

@@ -2,44 +2,19 @@
  * and make the cheapest real calls that diagnose it, one line each (the
  * plugin's authenticate step "check"). */
 #include <json-c/json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "host_buf.h"
 #include "host_cli.h"
-#include "host_ctx.h"
 #include "host_error.h"
 #include "host_exit.h"
-#include "host_file.h"
 #include "host_instance.h"
-#include "host_loader.h"
-#include "host_state.h"
+#include "host_session.h"
 
 int host_cmd_check(const host_command *cmd, int argc, char **argv, host_global *g);
 
-#define HOST_SETTINGS_MAX (1024u * 1024u)
 #define HOST_ANSWER_MAX (1024u * 1024u)
-
-/* The subscription when --subscription is absent: the settings file's name
- * without directory and extension, as every command derives it. */
-static void default_subscription(const char *config, char *buf, size_t cap)
-{
-    const char *base = strrchr(config, '/');
-    const char *dot;
-    size_t n;
-
-    base = base != NULL ? base + 1 : config;
-    dot = strrchr(base, '.');
-    n = dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
-    if (n == 0 || n >= cap) {
-        snprintf(buf, cap, "default");
-        return;
-    }
-    memcpy(buf, base, n);
-    buf[n] = '\0';
-}
 
 /* Print {"checks":[{"check","ok","message"}...]} one line each. Returns the
  * number of lines, -1 when the answer is not that shape. */
@@ -92,48 +67,29 @@ int host_cmd_check(const host_command *cmd, int argc, char **argv, host_global *
         {"plugin", "FILE", "the plugin file (acumatica-<version>.so)", &plugin, NULL, 1},
         {"config", "FILE", "the subscription's settings (one JSON object)", &config, NULL, 1},
         {NULL, NULL, NULL, NULL, NULL, 0}};
-    char subscription[HOST_STATE_SUBSCRIPTION_MAX + 1];
-    host_module *mod = NULL;
-    host_state *state = NULL;
-    host_ctx *ctx = NULL;
-    host_instance *inst = NULL;
-    char *path = NULL, *settings = NULL;
-    size_t len = 0;
+    host_session s;
     host_buf answer;
     conn_error err;
     conn_status st;
     int rc;
 
+    memset(&s, 0, sizeof(s));
     host_buf_init(&answer, HOST_ANSWER_MAX);
     rc = host_cli_parse(cmd, &usage, opts, argc, argv, g);
     if (rc != HOST_EXIT_OK)
         return rc < 0 ? HOST_EXIT_OK : rc;
-    if (g->subscription != NULL)
-        snprintf(subscription, sizeof(subscription), "%s", g->subscription);
-    else
-        default_subscription(config, subscription, sizeof(subscription));
-    if (host_cli_plugin_path(g, plugin, &path) != 0) {
-        host_cli_error(cmd, "out of memory");
-        return HOST_EXIT_OTHER;
-    }
-    host_err_clear(&err);
-    st = host_read_file(config, HOST_SETTINGS_MAX, &settings, &len, &err);
-    if (st == CONN_OK)
-        st = host_module_open(path, &mod, &err);
-    if (st == CONN_OK)
-        st = host_state_new(g->state_path, &state, &err);
-    if (st == CONN_OK)
-        st = host_ctx_new(subscription, state, &ctx, &err);
-    if (st == CONN_OK)
-        st = host_instance_new(mod, ctx, settings, len, &inst, &err);
+    rc = host_session_prepare(&s, cmd, g, plugin, config);
+    if (rc != HOST_EXIT_OK)
+        goto out;
+    st = host_session_init(&s, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
         goto out;
     }
     host_err_clear(&err);
-    st = host_instance_api(inst)->authenticate(host_instance_handle(inst), request,
-                                                sizeof(request) - 1, host_buf_write, &answer,
-                                                &err);
+    st = host_instance_api(s.inst)->authenticate(host_instance_handle(s.inst), request,
+                                                  sizeof(request) - 1, host_buf_write, &answer,
+                                                  &err);
     if (answer.len > 0 && print_checks(answer.data, answer.len) < 0)
         host_cli_error(cmd, "the plugin's answer is not a list of checks");
     if (st == CONN_OK) {
@@ -143,14 +99,7 @@ int host_cmd_check(const host_command *cmd, int argc, char **argv, host_global *
         rc = host_cli_fail(cmd, st, err.message);
     }
 out:
-    host_instance_free(inst);
-    host_ctx_free(ctx);
-    host_state_free(state);
-    host_module_close(mod);
-    if (settings != NULL)
-        OPENSSL_cleanse(settings, len);
-    free(settings);
-    free(path);
+    host_session_close(&s);
     host_buf_free(&answer);
     return rc;
 }

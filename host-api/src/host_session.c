@@ -29,11 +29,21 @@ void host_session_default_subscription(const char *config, char *buf, size_t cap
     buf[n] = '\0';
 }
 
-int host_session_open(host_session *s, const host_command *cmd, const host_global *g,
-                      const char *plugin, const char *config)
+/* Wipe and free the settings: they hold the subscription's passwords and
+ * client secret. */
+static void drop_settings(host_session *s)
 {
-    char *path = NULL, *settings = NULL;
-    size_t len = 0;
+    if (s->settings != NULL)
+        OPENSSL_cleanse(s->settings, s->settings_len);
+    free(s->settings);
+    s->settings = NULL;
+    s->settings_len = 0;
+}
+
+int host_session_prepare(host_session *s, const host_command *cmd, const host_global *g,
+                         const char *plugin, const char *config)
+{
+    char *path = NULL;
     conn_error err;
     conn_status st;
     int rc = HOST_EXIT_OK;
@@ -48,7 +58,7 @@ int host_session_open(host_session *s, const host_command *cmd, const host_globa
         return HOST_EXIT_OTHER;
     }
     host_err_clear(&err);
-    st = host_read_file(config, HOST_SETTINGS_MAX, &settings, &len, &err);
+    st = host_read_file(config, HOST_SETTINGS_MAX, &s->settings, &s->settings_len, &err);
     if (st == CONN_OK)
         st = host_module_open(path, &s->mod, &err);
     if (st == CONN_OK)
@@ -57,9 +67,32 @@ int host_session_open(host_session *s, const host_command *cmd, const host_globa
         st = host_ctx_new(s->subscription, s->state, &s->ctx, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
-        goto out;
+        host_session_close(s);
     }
-    st = host_instance_new(s->mod, s->ctx, settings, len, &s->inst, &err);
+    free(path);
+    return rc;
+}
+
+conn_status host_session_init(host_session *s, conn_error *err)
+{
+    conn_status st = host_instance_new(s->mod, s->ctx, s->settings, s->settings_len, &s->inst,
+                                       err);
+
+    drop_settings(s);
+    return st;
+}
+
+int host_session_open(host_session *s, const host_command *cmd, const host_global *g,
+                      const char *plugin, const char *config)
+{
+    conn_error err;
+    conn_status st;
+    int rc;
+
+    rc = host_session_prepare(s, cmd, g, plugin, config);
+    if (rc != HOST_EXIT_OK)
+        return rc;
+    st = host_session_init(s, &err);
     if (st == CONN_INVALID) {
         const char *line = err.message;
 
@@ -75,11 +108,6 @@ int host_session_open(host_session *s, const host_command *cmd, const host_globa
     } else if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
     }
-out:
-    if (settings != NULL)
-        OPENSSL_cleanse(settings, len);
-    free(settings);
-    free(path);
     if (rc != HOST_EXIT_OK)
         host_session_close(s);
     return rc;
@@ -87,6 +115,7 @@ out:
 
 void host_session_close(host_session *s)
 {
+    drop_settings(s);
     host_instance_free(s->inst);
     host_ctx_free(s->ctx);
     host_state_free(s->state);

@@ -1,6 +1,6 @@
-/* host_session.h - what the one-shot commands (pull, push) share: a plugin
- * instance made from --plugin and --config for one subscription, and the
- * SIGINT/SIGTERM handling that asks it to stop. */
+/* host_session.h - what the one-shot commands (validate, check, authorize,
+ * pull, push) share: a plugin instance made from --plugin and --config for
+ * one subscription, and the SIGINT/SIGTERM handling that asks it to stop. */
 #ifndef HOST_SESSION_H
 #define HOST_SESSION_H
 
@@ -20,6 +20,8 @@ typedef struct host_session {
     host_state *state;
     host_ctx *ctx;
     host_instance *inst;
+    char *settings; /* the settings file from prepare to init; wiped */
+    size_t settings_len;
 } host_session;
 
 /* The subscription when --subscription is absent: the settings file's
@@ -33,7 +35,17 @@ void host_session_default_subscription(const char *config, char *buf, size_t cap
 int host_session_open(host_session *s, const host_command *cmd, const host_global *g,
                       const char *plugin, const char *config);
 
-/* Shut the instance down and free everything. Accepts a zeroed session. */
+/* host_session_open in two steps, for a command that reports init's
+ * problems its own way. prepare does everything but init (the settings
+ * stay in s) and returns HOST_EXIT_OK, or an exit code after printing the
+ * problem (the session is then closed). init runs the plugin's init with
+ * those settings, wipes them, and returns its status. */
+int host_session_prepare(host_session *s, const host_command *cmd, const host_global *g,
+                         const char *plugin, const char *config);
+conn_status host_session_init(host_session *s, conn_error *err);
+
+/* Shut the instance down and free everything (the settings wiped).
+ * Accepts a zeroed session. */
 void host_session_close(host_session *s);
 
 /* Route SIGINT and SIGTERM to host_ctx_request_stop(ctx): the plugin ends
