@@ -290,39 +290,20 @@ out:
     return rc;
 }
 
-/* Run one statement with one int64 parameter; *changes receives the
- * number of rows changed. */
-static conn_status exec_changes(host_state *st, const char *sql, int64_t a, int64_t *changes,
-                                conn_error *err)
-{
-    sqlite3 *db;
-    conn_status rc;
-
-    if (changes != NULL)
-        *changes = 0;
-    rc = host_state_acquire(st, &db, err);
-    if (rc != CONN_OK)
-        return rc;
-    rc = host_sql_run(st, db, "be written", err, sql, "i", a);
-    if (rc == CONN_OK && changes != NULL)
-        *changes = sqlite3_changes(db);
-    host_state_release(st);
-    return rc;
-}
-
 conn_status host_queue_recover(host_state *st, int64_t *count, conn_error *err)
 {
-    return exec_changes(st,
-                        "UPDATE queue SET state = 'pending', next_ms = ?1, updated_ms = ?1 "
-                        "WHERE state = 'in_flight'",
-                        host_wall_ms(), count, err);
+    return host_sql_write(st, count, err,
+                          "UPDATE queue SET state = 'pending', next_ms = ?1, updated_ms = ?1 "
+                          "WHERE state = 'in_flight'",
+                          "i", host_wall_ms());
 }
 
 conn_status host_queue_prune(host_state *st, int64_t before_ms, int64_t *count,
                              conn_error *err)
 {
-    return exec_changes(st, "DELETE FROM queue WHERE state = 'done' AND updated_ms < ?1",
-                        before_ms, count, err);
+    return host_sql_write(st, count, err,
+                          "DELETE FROM queue WHERE state = 'done' AND updated_ms < ?1", "i",
+                          before_ms);
 }
 
 conn_status host_queue_list(host_state *st, const host_queue_filter *f, size_t limit,
@@ -370,46 +351,25 @@ conn_status host_queue_list(host_state *st, const host_queue_filter *f, size_t l
 conn_status host_queue_retry(host_state *st, const host_queue_filter *f, int64_t now_ms,
                              int64_t *count, conn_error *err)
 {
-    sqlite3 *db;
-    conn_status rc;
-
     *count = 0;
     if (f->state >= 0 && f->state != HOST_Q_DEAD && f->state != HOST_Q_PENDING)
         return CONN_OK; /* only dead and waiting records can be retried */
-    rc = host_state_acquire(st, &db, err);
-    if (rc != CONN_OK)
-        return rc;
-    rc = host_sql_run(st, db, "be written", err,
-                      "UPDATE queue SET "
-                      "attempts = CASE WHEN state = 'dead' THEN 0 ELSE attempts END, "
-                      "state = 'pending', next_ms = ?5, updated_ms = ?5 "
-                      "WHERE " FILTER_SQL " AND (state = 'dead' OR "
-                      "(state = 'pending' AND next_ms > ?5))",
-                      FILTER_TYPES "i", FILTER_ARGS(f), now_ms);
-    if (rc == CONN_OK)
-        *count = sqlite3_changes(db);
-    host_state_release(st);
-    return rc;
+    return host_sql_write(st, count, err,
+                          "UPDATE queue SET "
+                          "attempts = CASE WHEN state = 'dead' THEN 0 ELSE attempts END, "
+                          "state = 'pending', next_ms = ?5, updated_ms = ?5 "
+                          "WHERE " FILTER_SQL " AND (state = 'dead' OR "
+                          "(state = 'pending' AND next_ms > ?5))",
+                          FILTER_TYPES "i", FILTER_ARGS(f), now_ms);
 }
 
 conn_status host_queue_drop(host_state *st, const host_queue_filter *f, int64_t *count,
                             conn_error *err)
 {
-    sqlite3 *db;
-    conn_status rc;
-
-    *count = 0;
-    rc = host_state_acquire(st, &db, err);
-    if (rc != CONN_OK)
-        return rc;
-    rc = host_sql_run(st, db, "be written", err,
-                      "DELETE FROM queue WHERE " FILTER_SQL
-                      " AND (state <> 'in_flight' OR ?3 = 'in_flight')",
-                      FILTER_TYPES, FILTER_ARGS(f));
-    if (rc == CONN_OK)
-        *count = sqlite3_changes(db);
-    host_state_release(st);
-    return rc;
+    return host_sql_write(st, count, err,
+                          "DELETE FROM queue WHERE " FILTER_SQL
+                          " AND (state <> 'in_flight' OR ?3 = 'in_flight')",
+                          FILTER_TYPES, FILTER_ARGS(f));
 }
 
 conn_status host_queue_depth(host_state *st, const char *sub, const char *flow,

@@ -81,6 +81,19 @@ int host_sql_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, const ch
     return src;
 }
 
+/* Prepare, bind and take the first step; the statement is left in *stmt
+ * for the caller to read and finalize. Returns SQLITE_DONE, SQLITE_ROW or
+ * the code of the first call that failed. */
+static int vstep(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, const char *types,
+                 va_list ap)
+{
+    int src = vprepare(db, stmt, sql, types, ap);
+
+    if (src == SQLITE_OK)
+        src = sqlite3_step(*stmt);
+    return src;
+}
+
 conn_status host_sql_run(host_state *st, sqlite3 *db, const char *doing, conn_error *err,
                          const char *sql, const char *types, ...)
 {
@@ -90,14 +103,38 @@ conn_status host_sql_run(host_state *st, sqlite3 *db, const char *doing, conn_er
     int src;
 
     va_start(ap, types);
-    src = vprepare(db, &stmt, sql, types, ap);
+    src = vstep(db, &stmt, sql, types, ap);
     va_end(ap);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
     /* The message is taken before the statement is finalized. */
     if (src != SQLITE_DONE)
         rc = host_state_sql_error(st, src, doing, err);
     sqlite3_finalize(stmt);
+    return rc;
+}
+
+conn_status host_sql_write(host_state *st, int64_t *changes, conn_error *err, const char *sql,
+                           const char *types, ...)
+{
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    conn_status rc;
+    va_list ap;
+    int src;
+
+    if (changes != NULL)
+        *changes = 0;
+    rc = host_state_acquire(st, &db, err);
+    if (rc != CONN_OK)
+        return rc;
+    va_start(ap, types);
+    src = vstep(db, &stmt, sql, types, ap);
+    va_end(ap);
+    if (src != SQLITE_DONE)
+        rc = host_state_sql_error(st, src, "be written", err);
+    else if (changes != NULL)
+        *changes = sqlite3_changes(db);
+    sqlite3_finalize(stmt);
+    host_state_release(st);
     return rc;
 }
 
@@ -110,10 +147,8 @@ conn_status host_sql_int64(host_state *st, sqlite3 *db, const char *doing, conn_
     int src;
 
     va_start(ap, types);
-    src = vprepare(db, &stmt, sql, types, ap);
+    src = vstep(db, &stmt, sql, types, ap);
     va_end(ap);
-    if (src == SQLITE_OK)
-        src = sqlite3_step(stmt);
     if (src == SQLITE_ROW)
         *out = sqlite3_column_int64(stmt, 0);
     else

@@ -1,9 +1,9 @@
 /* host_sql.h - the statement boilerplate of the state database's users
  * (host_state.c, host_store.c, host_queue.c, host_cmd_status.c): bind a
  * statement's parameters from a short type string, prepare and bind in
- * one call, run a statement to its end, read one integer. Every call is
- * made under the state handle's lock (host_state_int.h), like every other
- * use of its connection.
+ * one call, run a statement to its end, read one integer. Every call but
+ * host_sql_write is made under the state handle's lock (host_state_int.h),
+ * like every other use of its connection.
  *
  * The type string has one letter per parameter ?1, ?2, ... in order; each
  * letter takes the arguments listed, of exactly these types (variadic
@@ -39,6 +39,12 @@ int host_sql_prepare(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, const ch
  * <doing>: ...", or CONN_RETRY when the file stayed locked. */
 conn_status host_sql_run(host_state *st, sqlite3 *db, const char *doing, conn_error *err,
                          const char *sql, const char *types, ...);
+
+/* One statement that writes, on its own: take st's lock, host_sql_run it
+ * ("be written"), set *changes (when not NULL; 0 on failure) to the number
+ * of rows it changed, and drop the lock. Not under the lock. */
+conn_status host_sql_write(host_state *st, int64_t *changes, conn_error *err, const char *sql,
+                           const char *types, ...);
 
 /* The same for a statement whose first row's first column is wanted
  * (count(*), PRAGMA user_version): *out receives it. No row is a failure

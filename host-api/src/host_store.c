@@ -206,52 +206,27 @@ conn_status host_store_run_begin(host_state *st, const char *sub, const char *fl
 conn_status host_store_run_end(host_state *st, int64_t run_id, const host_run_end *e,
                                conn_error *err)
 {
-    sqlite3 *db;
-    conn_status rc;
-
-    rc = host_state_acquire(st, &db, err);
-    if (rc != CONN_OK)
-        return rc;
-    rc = host_sql_run(st, db, "be written", err,
-                      "UPDATE runs SET end_ms = ?2, outcome = ?3, records = ?4, "
-                      "counts = ?5, cursor = ?6, error = ?7 WHERE id = ?1",
-                      "iititbt", run_id, host_wall_ms(), e->outcome, e->records, e->counts,
-                      e->cursor, e->cursor_len, e->error);
-    host_state_release(st);
-    return rc;
+    return host_sql_write(st, NULL, err,
+                          "UPDATE runs SET end_ms = ?2, outcome = ?3, records = ?4, "
+                          "counts = ?5, cursor = ?6, error = ?7 WHERE id = ?1",
+                          "iititbt", run_id, host_wall_ms(), e->outcome, e->records,
+                          e->counts, e->cursor, e->cursor_len, e->error);
 }
 
 conn_status host_store_runs_interrupted(host_state *st, int64_t *count, conn_error *err)
 {
-    sqlite3 *db;
-    conn_status rc;
-
-    *count = 0;
-    rc = host_state_acquire(st, &db, err);
-    if (rc != CONN_OK)
-        return rc;
-    rc = host_sql_run(st, db, "be written", err,
-                      "UPDATE runs SET outcome = 'interrupted', end_ms = ?1, "
-                      "error = 'the process ended during this run' "
-                      "WHERE outcome = 'running'",
-                      "i", host_wall_ms());
-    if (rc == CONN_OK)
-        *count = sqlite3_changes(db);
-    host_state_release(st);
-    return rc;
+    return host_sql_write(st, count, err,
+                          "UPDATE runs SET outcome = 'interrupted', end_ms = ?1, "
+                          "error = 'the process ended during this run' "
+                          "WHERE outcome = 'running'",
+                          "i", host_wall_ms());
 }
 
 conn_status host_store_sub_status(host_state *st, const char *sub, const char *version,
                                   const char *state, const char *error, conn_error *err)
 {
-    sqlite3 *db;
-    conn_status rc;
-
-    rc = host_state_acquire(st, &db, err);
-    if (rc != CONN_OK)
-        return rc;
-    rc = host_sql_run(
-        st, db, "be written", err,
+    return host_sql_write(
+        st, NULL, err,
         "INSERT INTO subscriptions (subscription, plugin_version, state, error, updated_ms) "
         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subscription) DO UPDATE SET "
         "plugin_version = excluded.plugin_version, state = excluded.state, "
@@ -259,6 +234,4 @@ conn_status host_store_sub_status(host_state *st, const char *sub, const char *v
         "updated_ms = excluded.updated_ms",
         "tttti", sub, version, state, error != NULL && error[0] != '\0' ? error : NULL,
         host_wall_ms(), (int64_t)(error != NULL && error[0] == '\0'));
-    host_state_release(st);
-    return rc;
 }
