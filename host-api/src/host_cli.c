@@ -1,10 +1,14 @@
-/* host_cli.c - the option parser and messages shared by the subcommands. */
+/* host_cli.c - the option parser and messages shared by the subcommands,
+ * and what the commands that read a host file share. */
 #include "host_cli.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "host_buf.h"
 
 /* The options every subcommand accepts, in help order. */
 static const struct {
@@ -161,4 +165,44 @@ int host_cli_plugin_path(const host_global *g, const char *plugin, char **out)
     (*out)[ld] = '/';
     memcpy(*out + ld + 1, plugin, lp + 1);
     return 0;
+}
+
+int host_cli_load_hostfile(const host_command *cmd, const host_global *g, const char *path,
+                           host_config **cfg)
+{
+    host_buf problems;
+    conn_error err;
+    conn_status st;
+    int rc = HOST_EXIT_OK;
+
+    *cfg = NULL;
+    if (path == NULL)
+        return HOST_EXIT_OK;
+    host_buf_init(&problems, 256 * 1024);
+    st = host_config_load(path, g->plugin_dir, HOST_CONFIG_NO_SECRETS, cfg, &problems, &err);
+    if (st != CONN_OK) {
+        if (problems.data != NULL)
+            fputs(problems.data, stderr);
+        rc = host_cli_fail(cmd, st, err.message);
+    }
+    host_buf_free(&problems);
+    return rc;
+}
+
+const char *host_cli_state_path(const host_global *g, const host_config *cfg)
+{
+    return g->state_path != NULL ? g->state_path : cfg != NULL ? cfg->state_path : NULL;
+}
+
+void host_cli_format_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (ms <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    localtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
 }

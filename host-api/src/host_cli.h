@@ -9,9 +9,12 @@
 #ifndef HOST_CLI_H
 #define HOST_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "host_exit.h"
+#include "host_hostfile.h"
 
 #define HOST_PROGRAM "connector-host"
 
@@ -73,5 +76,20 @@ int host_cli_fail(const host_command *cmd, conn_status status, const char *messa
 /* The path to open for --plugin P: P itself when it names an existing file
  * or holds a '/', otherwise P inside g->plugin_dir. *out is malloc'd. */
 int host_cli_plugin_path(const host_global *g, const char *plugin, char **out);
+
+/* --config HOST.json of the commands that only find things through the
+ * host file (enqueue, queue, status, swap): load it without resolving
+ * secrets. *cfg is NULL when path is NULL. Returns HOST_EXIT_OK, or an
+ * exit code after printing the file's problems and the failure. */
+int host_cli_load_hostfile(const host_command *cmd, const host_global *g, const char *path,
+                           host_config **cfg);
+
+/* The state file of those commands: --state, else the host file's (cfg may
+ * be NULL), else NULL for the default. */
+const char *host_cli_state_path(const host_global *g, const host_config *cfg);
+
+/* ms since the epoch as local time "YYYY-MM-DD HH:MM:SS" in buf, or "-"
+ * when ms is 0 or less. */
+void host_cli_format_time(int64_t ms, char *buf, size_t cap);
 
 #endif

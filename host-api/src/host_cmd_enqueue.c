@@ -36,7 +36,6 @@ int host_cmd_enqueue(const host_command *cmd, int argc, char **argv, host_global
          &config, NULL, 0},
         {NULL, NULL, NULL, NULL, NULL, 0}};
     host_config *cfg = NULL;
-    host_buf problems;
     host_jsonl *in = NULL;
     host_state *state = NULL;
     conn_buf *recs = NULL;
@@ -46,7 +45,6 @@ int host_cmd_enqueue(const host_command *cmd, int argc, char **argv, host_global
     conn_status st;
     int rc;
 
-    host_buf_init(&problems, 256 * 1024);
     rc = host_cli_parse(cmd, &usage, opts, argc, argv, g);
     if (rc != HOST_EXIT_OK)
         return rc < 0 ? HOST_EXIT_OK : rc;
@@ -58,18 +56,13 @@ int host_cmd_enqueue(const host_command *cmd, int argc, char **argv, host_global
         host_cli_error(cmd, "the subscription name is not usable");
         return HOST_EXIT_USAGE;
     }
-    if (config != NULL) {
-        const host_sub_config *sc;
+    rc = host_cli_load_hostfile(cmd, g, config, &cfg);
+    if (rc != HOST_EXIT_OK)
+        goto out;
+    if (cfg != NULL) {
+        const host_sub_config *sc = host_config_find(cfg, g->subscription);
         int found = 0;
 
-        st = host_config_load(config, g->plugin_dir, HOST_CONFIG_NO_SECRETS, &cfg, &problems, &err);
-        if (st != CONN_OK) {
-            if (problems.data != NULL)
-                fputs(problems.data, stderr);
-            rc = host_cli_fail(cmd, st, err.message);
-            goto out;
-        }
-        sc = host_config_find(cfg, g->subscription);
         for (size_t i = 0; sc != NULL && i < sc->nflows; i++)
             found |= sc->flows[i].push && strcmp(sc->flows[i].flow, flow) == 0;
         if (!found) {
@@ -125,9 +118,7 @@ int host_cmd_enqueue(const host_command *cmd, int argc, char **argv, host_global
         rc = HOST_EXIT_USAGE;
         goto out;
     }
-    st = host_state_new(g->state_path != NULL ? g->state_path
-                                              : cfg != NULL ? cfg->state_path : NULL,
-                        &state, &err);
+    st = host_state_new(host_cli_state_path(g, cfg), &state, &err);
     if (st == CONN_OK)
         st = host_queue_enqueue(state, g->subscription, flow, recs, n, &first, &err);
     if (st != CONN_OK) {
@@ -148,6 +139,5 @@ out:
     host_jsonl_close(in);
     host_state_free(state);
     host_config_free(cfg);
-    host_buf_free(&problems);
     return rc;
 }

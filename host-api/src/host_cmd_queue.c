@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host_cli.h"
@@ -16,19 +15,6 @@
 #include "host_store.h"
 
 int host_cmd_queue(const host_command *cmd, int argc, char **argv, host_global *g);
-
-static void format_time(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms <= 0) {
-        snprintf(buf, cap, "-");
-        return;
-    }
-    localtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
-}
 
 /* The "message" member of a result, or the result itself, cut. */
 static void message_of(const char *result, char *buf, size_t cap)
@@ -87,7 +73,8 @@ static void print_row(void *user, const host_queue_row *r)
     if (l->rows == 1)
         printf("%-8s %-16s %-14s %-9s %-8s %-19s %-9s %s\n", "ID", "SUBSCRIPTION", "FLOW",
                "STATE", "ATTEMPTS", "NEXT ATTEMPT", "OUTCOME", "MESSAGE");
-    format_time(strcmp(r->state, "pending") == 0 ? r->next_ms : 0, next, sizeof(next));
+    host_cli_format_time(strcmp(r->state, "pending") == 0 ? r->next_ms : 0, next,
+                         sizeof(next));
     message_of(r->result, msg, sizeof(msg));
     printf("%-8lld %-16s %-14s %-9s %-8u %-19s %-9s %s\n", (long long)r->id, r->sub, r->flow,
            r->state, r->attempts, next, r->outcome != NULL ? r->outcome : "-", msg);
@@ -122,7 +109,6 @@ int host_cmd_queue(const host_command *cmd, int argc, char **argv, host_global *
         {NULL, NULL, NULL, NULL, NULL, 0}};
     host_queue_filter f = {NULL, NULL, -1, 0};
     host_config *cfg = NULL;
-    host_buf problems;
     host_state *state = NULL;
     const char *action;
     list_ctx l = {0, 0};
@@ -146,7 +132,6 @@ int host_cmd_queue(const host_command *cmd, int argc, char **argv, host_global *
         host_cli_error(cmd, "unknown action '%s': use list, retry or drop", action);
         return HOST_EXIT_USAGE;
     }
-    host_buf_init(&problems, 256 * 1024);
     /* argv[1] (the action) takes the place of the command name. */
     rc = host_cli_parse(cmd, &usage, opts, argc - 1, argv + 1, g);
     if (rc != HOST_EXIT_OK)
@@ -188,18 +173,10 @@ int host_cmd_queue(const host_command *cmd, int argc, char **argv, host_global *
         host_cli_error(cmd, "drop without a filter deletes every record: add --all to mean it");
         return HOST_EXIT_USAGE;
     }
-    if (config != NULL) {
-        st = host_config_load(config, g->plugin_dir, HOST_CONFIG_NO_SECRETS, &cfg, &problems, &err);
-        if (st != CONN_OK) {
-            if (problems.data != NULL)
-                fputs(problems.data, stderr);
-            rc = host_cli_fail(cmd, st, err.message);
-            goto out;
-        }
-    }
-    st = host_state_new(g->state_path != NULL ? g->state_path
-                                              : cfg != NULL ? cfg->state_path : NULL,
-                        &state, &err);
+    rc = host_cli_load_hostfile(cmd, g, config, &cfg);
+    if (rc != HOST_EXIT_OK)
+        goto out;
+    st = host_state_new(host_cli_state_path(g, cfg), &state, &err);
     if (st != CONN_OK) {
         rc = host_cli_fail(cmd, st, err.message);
         goto out;
@@ -228,6 +205,5 @@ int host_cmd_queue(const host_command *cmd, int argc, char **argv, host_global *
 out:
     host_state_free(state);
     host_config_free(cfg);
-    host_buf_free(&problems);
     return rc;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host_buf.h"
@@ -21,19 +20,6 @@
 #include "host_store.h"
 
 int host_cmd_status(const host_command *cmd, int argc, char **argv, host_global *g);
-
-static void format_time(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms <= 0) {
-        snprintf(buf, cap, "-");
-        return;
-    }
-    localtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
-}
 
 /* Printable, at most max characters, "..." when cut. */
 static void shorten(const char *s, size_t len, size_t max, char *buf, size_t cap)
@@ -294,8 +280,8 @@ static void print_text(json_object *doc)
         printf("  %-4s %-14s", get(f, "direction"), get(f, "flow"));
         r = json_object_object_get(f, "last_run");
         if (r != NULL) {
-            format_time(json_object_get_int64(json_object_object_get(r, "start_ms")), when,
-                        sizeof(when));
+            host_cli_format_time(json_object_get_int64(json_object_object_get(r, "start_ms")),
+                                 when, sizeof(when));
             printf(" last run #%s %s %s, %s record%s", get(r, "run"), when, get(r, "outcome"),
                    get(r, "records"),
                    json_object_get_int64(json_object_object_get(r, "records")) == 1 ? "" : "s");
@@ -315,8 +301,8 @@ static void print_text(json_object *doc)
             printf("       counts %s\n", get(r, "counts"));
         e = json_object_object_get(f, "last_error");
         if (e != NULL) {
-            format_time(json_object_get_int64(json_object_object_get(e, "time_ms")), when,
-                        sizeof(when));
+            host_cli_format_time(json_object_get_int64(json_object_object_get(e, "time_ms")),
+                                 when, sizeof(when));
             shorten(get(e, "message"), strlen(get(e, "message")), 200, err, sizeof(err));
             printf("       last error (run #%s, %s): %s\n", get(e, "run"), when, err);
         }
@@ -340,30 +326,21 @@ int host_cmd_status(const host_command *cmd, int argc, char **argv, host_global 
         {NULL, NULL, NULL, NULL, NULL, 0}};
     host_config *cfg = NULL;
     host_state *state = NULL;
-    host_buf problems, reply;
+    host_buf reply;
     json_object *doc = NULL, *flows, *subs;
     char *sock = NULL;
     conn_error err;
     conn_status st;
     int rc;
 
-    host_buf_init(&problems, 256 * 1024);
     host_buf_init(&reply, HOST_CONTROL_MSG_MAX);
     rc = host_cli_parse(cmd, &usage, opts, argc, argv, g);
     if (rc != HOST_EXIT_OK)
         return rc < 0 ? HOST_EXIT_OK : rc;
-    if (config != NULL) {
-        st = host_config_load(config, g->plugin_dir, HOST_CONFIG_NO_SECRETS, &cfg, &problems, &err);
-        if (st != CONN_OK) {
-            if (problems.data != NULL)
-                fputs(problems.data, stderr);
-            rc = host_cli_fail(cmd, st, err.message);
-            goto out;
-        }
-    }
-    st = host_state_new(g->state_path != NULL ? g->state_path
-                                              : cfg != NULL ? cfg->state_path : NULL,
-                        &state, &err);
+    rc = host_cli_load_hostfile(cmd, g, config, &cfg);
+    if (rc != HOST_EXIT_OK)
+        goto out;
+    st = host_state_new(host_cli_state_path(g, cfg), &state, &err);
     /* A command that only reads must not create the state file. */
     if (st == CONN_OK && access(host_state_path(state), F_OK) != 0) {
         printf("no state yet: %s does not exist\n", host_state_path(state));
@@ -403,7 +380,6 @@ out:
     free(sock);
     host_state_free(state);
     host_config_free(cfg);
-    host_buf_free(&problems);
     host_buf_free(&reply);
     return rc;
 }

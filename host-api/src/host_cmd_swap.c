@@ -28,9 +28,7 @@ static char *socket_path(const char *socket_arg, const host_config *cfg, const h
         return strdup(socket_arg);
     if (cfg != NULL && cfg->control_socket != NULL && g->state_path == NULL)
         return strdup(cfg->control_socket);
-    if (host_state_new(g->state_path != NULL ? g->state_path
-                                             : cfg != NULL ? cfg->state_path : NULL,
-                       &st, &err) != CONN_OK)
+    if (host_state_new(host_cli_state_path(g, cfg), &st, &err) != CONN_OK)
         return NULL;
     path = host_control_default_path(host_state_path(st));
     host_state_free(st);
@@ -58,7 +56,7 @@ int host_cmd_swap(const host_command *cmd, int argc, char **argv, host_global *g
          NULL, 0},
         {NULL, NULL, NULL, NULL, NULL, 0}};
     host_config *cfg = NULL;
-    host_buf problems, reply;
+    host_buf reply;
     json_object *req = NULL, *ans = NULL, *v;
     char *path = NULL;
     int timeout_ms = 1800 * 1000;
@@ -66,7 +64,6 @@ int host_cmd_swap(const host_command *cmd, int argc, char **argv, host_global *g
     conn_status st;
     int rc;
 
-    host_buf_init(&problems, 256 * 1024);
     host_buf_init(&reply, HOST_CONTROL_MSG_MAX);
     rc = host_cli_parse(cmd, &usage, opts, argc, argv, g);
     if (rc != HOST_EXIT_OK)
@@ -89,15 +86,9 @@ int host_cmd_swap(const host_command *cmd, int argc, char **argv, host_global *g
         }
         timeout_ms = (int)s * 1000;
     }
-    if (config != NULL) {
-        st = host_config_load(config, g->plugin_dir, HOST_CONFIG_NO_SECRETS, &cfg, &problems, &err);
-        if (st != CONN_OK) {
-            if (problems.data != NULL)
-                fputs(problems.data, stderr);
-            rc = host_cli_fail(cmd, st, err.message);
-            goto out;
-        }
-    }
+    rc = host_cli_load_hostfile(cmd, g, config, &cfg);
+    if (rc != HOST_EXIT_OK)
+        goto out;
     path = socket_path(socket_arg, cfg, g);
     req = json_object_new_object();
     if (path == NULL || req == NULL) {
@@ -129,7 +120,6 @@ out:
     json_object_put(ans);
     free(path);
     host_config_free(cfg);
-    host_buf_free(&problems);
     host_buf_free(&reply);
     return rc;
 }
