@@ -87,12 +87,9 @@ conn_status host_queue_enqueue(host_state *st, const char *sub, const char *flow
     int src = SQLITE_OK;
 
     *first_id = 0;
-    rc = host_state_acquire(st, &db, err);
+    rc = host_state_begin(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    rc = host_state_exec(st, "BEGIN IMMEDIATE", err);
-    if (rc != CONN_OK)
-        goto out;
     src = sqlite3_prepare_v2(db,
                              "INSERT INTO queue (subscription, flow, record, state, attempts, "
                              "next_ms, enqueued_ms, updated_ms) "
@@ -151,12 +148,9 @@ conn_status host_queue_claim(host_state *st, const char *sub, const char *flow, 
     out->items = calloc(max, sizeof(*out->items));
     if (out->items == NULL)
         return host_err_set(err, CONN_NOMEM, "out of memory");
-    rc = host_state_acquire(st, &db, err);
+    rc = host_state_begin(st, &db, err);
     if (rc != CONN_OK)
         goto fail;
-    rc = host_state_exec(st, "BEGIN IMMEDIATE", err);
-    if (rc != CONN_OK)
-        goto out;
     src = sqlite3_prepare_v2(db,
                              "SELECT id, attempts, record FROM queue WHERE subscription = ?1 "
                              "AND flow = ?2 AND state = 'pending' AND next_ms <= ?3 "
@@ -219,12 +213,9 @@ conn_status host_queue_settle(host_state *st, const host_queue_batch *b,
     int src = SQLITE_OK;
 
     memset(counts, 0, sizeof(*counts));
-    rc = host_state_acquire(st, &db, err);
+    rc = host_state_begin(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    rc = host_state_exec(st, "BEGIN IMMEDIATE", err);
-    if (rc != CONN_OK)
-        goto out;
     src = sqlite3_prepare_v2(db,
                              "UPDATE queue SET state = ?2, attempts = ?3, next_ms = ?4, "
                              "outcome = ?5, result = ?6, updated_ms = ?7 "

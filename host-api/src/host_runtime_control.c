@@ -60,6 +60,16 @@ static void reply_json(host_buf *reply, json_object *o)
     json_object_put(o);
 }
 
+/* {"ok":true,"message":message} into reply. */
+static void reply_ok(host_buf *reply, const char *message)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "ok", json_object_new_boolean(1));
+    json_object_object_add(o, "message", json_object_new_string(message));
+    reply_json(reply, o);
+}
+
 /* {"op":"status"}: every subscription as the scheduler sees it now. */
 static void control_status(host_runtime *rt, host_buf *reply)
 {
@@ -140,13 +150,9 @@ static void control_swap(host_runtime *rt, json_object *req, host_buf *reply)
         return;
     }
     if (sub->inst != NULL && streq(sub->version, version) && sub->op == OP_NONE) {
-        json_object *o = json_object_new_object();
-
         snprintf(w.message, sizeof(w.message), "%s already runs version %s", name, version);
         pthread_mutex_unlock(&rt->mu);
-        json_object_object_add(o, "ok", json_object_new_boolean(1));
-        json_object_object_add(o, "message", json_object_new_string(w.message));
-        reply_json(reply, o);
+        reply_ok(reply, w.message);
         return;
     }
     switch (rt_want(sub, version, sub->want_settings, sub->want_settings_len)) {
@@ -154,16 +160,11 @@ static void control_swap(host_runtime *rt, json_object *req, host_buf *reply)
         pthread_mutex_unlock(&rt->mu);
         reply_error(reply, "out of memory");
         return;
-    case 0: {
-        json_object *o = json_object_new_object();
-
+    case 0:
         snprintf(w.message, sizeof(w.message), "%s already runs version %s", name, version);
         pthread_mutex_unlock(&rt->mu);
-        json_object_object_add(o, "ok", json_object_new_boolean(1));
-        json_object_object_add(o, "message", json_object_new_string(w.message));
-        reply_json(reply, o);
+        reply_ok(reply, w.message);
         return;
-    }
     default:
         break;
     }
@@ -192,11 +193,7 @@ static void control_swap(host_runtime *rt, json_object *req, host_buf *reply)
     } else if (!w.ok) {
         reply_error(reply, w.message);
     } else {
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "ok", json_object_new_boolean(1));
-        json_object_object_add(o, "message", json_object_new_string(w.message));
-        reply_json(reply, o);
+        reply_ok(reply, w.message);
     }
 }
 

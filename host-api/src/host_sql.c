@@ -94,17 +94,14 @@ static int vstep(sqlite3 *db, sqlite3_stmt **stmt, const char *sql, const char *
     return src;
 }
 
-conn_status host_sql_run(host_state *st, sqlite3 *db, const char *doing, conn_error *err,
-                         const char *sql, const char *types, ...)
+/* host_sql_run with a va_list. */
+static conn_status vrun(host_state *st, sqlite3 *db, const char *doing, conn_error *err,
+                        const char *sql, const char *types, va_list ap)
 {
     sqlite3_stmt *stmt;
     conn_status rc = CONN_OK;
-    va_list ap;
-    int src;
+    int src = vstep(db, &stmt, sql, types, ap);
 
-    va_start(ap, types);
-    src = vstep(db, &stmt, sql, types, ap);
-    va_end(ap);
     /* The message is taken before the statement is finalized. */
     if (src != SQLITE_DONE)
         rc = host_state_sql_error(st, src, doing, err);
@@ -112,14 +109,24 @@ conn_status host_sql_run(host_state *st, sqlite3 *db, const char *doing, conn_er
     return rc;
 }
 
+conn_status host_sql_run(host_state *st, sqlite3 *db, const char *doing, conn_error *err,
+                         const char *sql, const char *types, ...)
+{
+    conn_status rc;
+    va_list ap;
+
+    va_start(ap, types);
+    rc = vrun(st, db, doing, err, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
 conn_status host_sql_write(host_state *st, int64_t *changes, conn_error *err, const char *sql,
                            const char *types, ...)
 {
     sqlite3 *db;
-    sqlite3_stmt *stmt;
     conn_status rc;
     va_list ap;
-    int src;
 
     if (changes != NULL)
         *changes = 0;
@@ -127,13 +134,11 @@ conn_status host_sql_write(host_state *st, int64_t *changes, conn_error *err, co
     if (rc != CONN_OK)
         return rc;
     va_start(ap, types);
-    src = vstep(db, &stmt, sql, types, ap);
+    rc = vrun(st, db, "be written", err, sql, types, ap);
     va_end(ap);
-    if (src != SQLITE_DONE)
-        rc = host_state_sql_error(st, src, "be written", err);
-    else if (changes != NULL)
+    /* Still under the lock: no other statement ran on db since. */
+    if (rc == CONN_OK && changes != NULL)
         *changes = sqlite3_changes(db);
-    sqlite3_finalize(stmt);
     host_state_release(st);
     return rc;
 }

@@ -731,6 +731,18 @@ conn_status host_state_acquire(host_state *st, sqlite3 **db, conn_error *err)
     return CONN_OK;
 }
 
+conn_status host_state_begin(host_state *st, sqlite3 **db, conn_error *err)
+{
+    conn_status rc = host_state_acquire(st, db, err);
+
+    if (rc != CONN_OK)
+        return rc;
+    rc = exec_sql(st, "BEGIN IMMEDIATE", err);
+    if (rc != CONN_OK)
+        host_state_release(st);
+    return rc;
+}
+
 void host_state_release(host_state *st)
 {
     if (st == NULL)

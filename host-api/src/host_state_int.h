@@ -13,6 +13,12 @@
  * host_state_release; on failure the lock is not held. */
 conn_status host_state_acquire(host_state *st, sqlite3 **db, conn_error *err);
 
+/* host_state_acquire, then BEGIN IMMEDIATE: the file's write lock is taken
+ * now, so the transaction cannot fail later for want of it. On failure the
+ * lock is not held. Commit with host_state_exec(st, "COMMIT"); either way
+ * end with host_state_release, which rolls back what was not committed. */
+conn_status host_state_begin(host_state *st, sqlite3 **db, conn_error *err);
+
 /* Roll back any transaction the holder left open and drop the lock.
  * Accepts NULL. */
 void host_state_release(host_state *st);

@@ -124,12 +124,9 @@ conn_status host_store_commit_pull(host_state *st, const host_pull_commit *c, co
     conn_status rc;
     int src = SQLITE_OK, walk;
 
-    rc = host_state_acquire(st, &db, err);
+    rc = host_state_begin(st, &db, err);
     if (rc != CONN_OK)
         return rc;
-    rc = host_state_exec(st, "BEGIN IMMEDIATE", err);
-    if (rc != CONN_OK)
-        goto out;
     u.now = host_wall_ms();
     if (c->to_table && host_segment_count(c->seg) > 0) {
         src = sqlite3_prepare_v2(
