@@ -227,8 +227,8 @@ rt_sub *rt_new_sub(host_runtime *rt, const host_sub_config *sc, int64_t now);
 /* Free a subscription (its instance is already gone). Accepts NULL. */
 void rt_free_sub(rt_sub *sub);
 
-/* The subscription called name that is not being removed, or NULL.
- * Under mu. */
+/* The subscription called name, or NULL; one whose removal is done
+ * (removed == 2) does not count. Under mu. */
 rt_sub *rt_find_sub(host_runtime *rt, const char *name);
 
 /* Point the subscription at a host-file entry: what it should run. Under
@@ -245,7 +245,7 @@ void rt_reload(host_runtime *rt);
 
 /* On a worker holding the subscription: start, swap, re-init or remove
  * its instance as job->op says; the outcome goes to job (res_*, error)
- * and to the subscriptions table for status. */
+ * and to the state database's subscriptions table (for status). */
 void rt_run_op(host_runtime *rt, rt_job *job);
 
 /* Under mu, when that job ends: publish what the subscription runs now
@@ -270,8 +270,9 @@ void rt_run_flow(host_runtime *rt, rt_job *job);
 /* A worker thread: take jobs until quit_workers is set and none is left. */
 void *rt_worker_main(void *arg);
 
-/* The main thread: start what is due, reload on SIGHUP, and on SIGTERM or
- * SIGINT stop as README.md says; returns when no call is in flight. */
+/* The main thread (takes mu itself): start what is due, reload on SIGHUP,
+ * and on SIGTERM or SIGINT stop as README.md says; returns when no call is
+ * in flight. */
 void rt_scheduler_loop(host_runtime *rt);
 
 /* Drop the jobs no worker has started (at stop). Under mu. */
