@@ -1,5 +1,5 @@
 /*
- * conn_abi.h - the connector ABI, version 1.0.
+ * conn_abi.h - the connector ABI, version 1.1.
  *
  * The contract between an integration host and a connector plugin loaded at
  * run time as a shared object. It needs nothing beyond the C standard library.
@@ -18,6 +18,7 @@
  *     not NULL - before using anything newer than 1.0.
  *   - Records and requests cross as UTF-8 JSON text, so their shape can grow
  *     without touching this header.
+ *   - History: 1.0 the first release; 1.1 appended conn_host_api.progress.
  *
  * Memory
  *   Everything passed into a call is borrowed for the duration of that call.
@@ -48,7 +49,7 @@ extern "C" {
 #endif
 
 #define CONN_ABI_MAJOR 1
-#define CONN_ABI_MINOR 0
+#define CONN_ABI_MINOR 1
 
 /* The exported entry symbol, as a string for dlsym-style lookups. */
 #define CONN_ENTRY_SYMBOL "conn_plugin_entry_v1"
@@ -218,6 +219,17 @@ typedef struct conn_host_api {
      * the plugin's large buffers. Both or neither are set. */
     void *(*alloc)(conn_host_ctx *ctx, size_t size);
     void (*free)(conn_host_ctx *ctx, void *ptr);
+
+    /* Added in 1.1; optional (test with CONN_HOST_HAS). The running totals
+     * of the current call for `flow` (NULL outside a flow), as one JSON
+     * object of non-negative integers of at most 1024 bytes, for instance
+     * {"pages":12,"records":6000,"requests":14,"retries":1,"status_429":0,
+     * "throttle_waits":3,"throttle_wait_ms":1200,"bytes_in":912345}. Each
+     * call replaces the previous totals; the plugin calls it after each page
+     * and once at the end of a call. For display and run summaries only:
+     * the host ignores what it cannot read, and nothing else depends on it. */
+    void (*progress)(conn_host_ctx *ctx, const char *flow, const char *json,
+                     size_t len);
 } conn_host_api;
 
 /*

@@ -3,12 +3,14 @@
 #include "host_cli.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "host_buf.h"
+#include "host_ctx.h"
 
 /* The options every subcommand accepts, in help order. */
 static const struct {
@@ -205,4 +207,25 @@ void host_cli_format_time(int64_t ms, char *buf, size_t cap)
     }
     localtime_r(&t, &tm);
     strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void host_cli_print_traffic(const char *call, const char *sub, const char *flow,
+                           const char *counters)
+{
+    int64_t requests = host_counter(counters, "requests");
+    int64_t retries = host_counter(counters, "retries");
+
+    if (requests <= 0)
+        return;
+    fprintf(stderr,
+            "%s %s: %s %s: %lld request%s (%lld retr%s, %lld answer%s 429), throttle waits "
+            "%lld (%.1f s), %.1f KiB in, %.1f KiB out\n",
+            HOST_PROGRAM, call, sub, flow, (long long)requests, requests == 1 ? "" : "s",
+            (long long)retries, retries == 1 ? "y" : "ies",
+            (long long)host_counter(counters, "status_429"),
+            host_counter(counters, "status_429") == 1 ? "" : "s",
+            (long long)host_counter(counters, "throttle_waits"),
+            (double)host_counter(counters, "throttle_wait_ms") / 1000.0,
+            (double)host_counter(counters, "bytes_in") / 1024.0,
+            (double)host_counter(counters, "bytes_out") / 1024.0);
 }

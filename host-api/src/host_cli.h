@@ -92,4 +92,11 @@ const char *host_cli_state_path(const host_global *g, const host_config *cfg);
  * when ms is 0 or less. */
 void host_cli_format_time(int64_t ms, char *buf, size_t cap);
 
+/* The plugin's traffic for a command's summary, one line on stderr:
+ * "connector-host <call>: <sub> <flow>: 14 requests (1 retry, 0 answers
+ * 429), throttle waits 3 (1.2 s), 912.0 KiB in, 3.1 KiB out". Nothing when
+ * the counters (a host_ctx counters object) name no requests. */
+void host_cli_print_traffic(const char *call, const char *sub, const char *flow,
+                           const char *counters);
+
 #endif

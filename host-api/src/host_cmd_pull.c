@@ -49,10 +49,15 @@ static void show_progress(void *user, const host_pull_progress *p)
     if (!v->tty || now - v->last_ms < 200)
         return;
     v->last_ms = now;
-    fprintf(stderr, "\r\033[K%s: %llu records, %llu committed in %llu checkpoints, %.0f/s, %d:%02d",
-            v->flow, (unsigned long long)p->emitted, (unsigned long long)p->committed,
+    fprintf(stderr,
+            "\r\033[K%s: %lld pages, %llu records, %llu committed in %llu checkpoints, %.0f/s, "
+            "throttle waits %lld (%.1f s), %d:%02d",
+            v->flow, (long long)host_counter(p->counters, "pages"),
+            (unsigned long long)p->emitted, (unsigned long long)p->committed,
             (unsigned long long)p->checkpoints, secs > 0 ? (double)p->emitted / secs : 0.0,
-            (int)(secs / 60), (int)secs % 60);
+            (long long)host_counter(p->counters, "throttle_waits"),
+            (double)host_counter(p->counters, "throttle_wait_ms") / 1000.0, (int)(secs / 60),
+            (int)secs % 60);
     v->shown = 1;
 }
 
@@ -180,7 +185,7 @@ int host_cmd_pull(const host_command *cmd, int argc, char **argv, host_global *g
     host_pull_opts o;
     host_pull_stats stats;
     cli_view view;
-    char *ids_json = NULL, *out_real = NULL, cur[128], counts[256];
+    char *ids_json = NULL, *out_real = NULL, cur[128], counts[HOST_PULL_COUNTS_MAX];
     FILE *out = NULL;
     int64_t run_id = 0;
     conn_error err;
@@ -244,10 +249,7 @@ int host_cmd_pull(const host_command *cmd, int argc, char **argv, host_global *g
     host_session_signals_restore();
     clear_line(&view);
 
-    snprintf(counts, sizeof(counts),
-             "{\"emitted\":%llu,\"committed\":%llu,\"discarded\":%llu,\"checkpoints\":%llu}",
-             (unsigned long long)stats.emitted, (unsigned long long)stats.committed,
-             (unsigned long long)stats.discarded, (unsigned long long)stats.checkpoints);
+    host_pull_counts(&stats, counts, sizeof(counts));
     memset(&end, 0, sizeof(end));
     end.outcome = host_status_name(st);
     end.records = (int64_t)stats.committed;
@@ -273,6 +275,7 @@ int host_cmd_pull(const host_command *cmd, int argc, char **argv, host_global *g
                 stats.checkpoints == 1 ? "" : "s", secs,
                 secs > 0 ? (double)stats.committed / secs : 0.0, cur,
                 out_real != NULL ? "; records in " : "", out_real != NULL ? out_real : "");
+        host_cli_print_traffic("pull", s.subscription, flow, stats.counters);
     }
     if (st == CONN_CANCELLED)
         host_cli_error(cmd, "interrupted (signal %d); the next pull continues from the last "

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host_cli.h"
+#include "host_ctx.h"
 #include "host_error.h"
 #include "host_exit.h"
 #include "host_jsonl.h"
@@ -150,7 +151,8 @@ int host_cmd_push(const host_command *cmd, int argc, char **argv, host_global *g
     conn_status st, call_status = CONN_OK;
     int64_t run_id = 0;
     int rc, contract_broken = 0, stopped = 0;
-    char stop_reason[sizeof(((conn_error *)0)->message) + 32] = "", counts[512];
+    char stop_reason[sizeof(((conn_error *)0)->message) + 32] = "";
+    char counts[512 + HOST_COUNTERS_MAX], traffic[HOST_COUNTERS_MAX + 1] = "";
 
     memset(&s, 0, sizeof(s));
     memset(&t, 0, sizeof(t));
@@ -260,6 +262,8 @@ int host_cmd_push(const host_command *cmd, int argc, char **argv, host_global *g
             }
         } else {
             st = host_push_call(s.inst, flow, recs, n, res, &check, &err);
+            host_counters_add(traffic, sizeof(traffic),
+                              host_ctx_counters(host_instance_ctx(s.inst)));
             if (host_push_check_failed(&check)) {
                 char msg[512];
 
@@ -304,11 +308,11 @@ int host_cmd_push(const host_command *cmd, int argc, char **argv, host_global *g
 
     snprintf(counts, sizeof(counts),
              "{\"created\":%zu,\"updated\":%zu,\"duplicate\":%zu,\"skipped\":%zu,"
-             "\"rejected\":%zu,\"failed\":%zu,\"cancelled\":%zu}",
+             "\"rejected\":%zu,\"failed\":%zu,\"cancelled\":%zu,\"plugin\":%s}",
              t.by_outcome[CONN_OUT_CREATED], t.by_outcome[CONN_OUT_UPDATED],
              t.by_outcome[CONN_OUT_DUPLICATE], t.by_outcome[CONN_OUT_SKIPPED],
              t.by_outcome[CONN_OUT_REJECTED], t.by_outcome[CONN_OUT_FAILED],
-             t.by_outcome[CONN_OUT_CANCELLED]);
+             t.by_outcome[CONN_OUT_CANCELLED], traffic[0] != '\0' ? traffic : "{}");
     {
         host_run_end end;
         conn_error e2;
@@ -329,6 +333,7 @@ int host_cmd_push(const host_command *cmd, int argc, char **argv, host_global *g
             t.by_outcome[CONN_OUT_DUPLICATE], t.by_outcome[CONN_OUT_SKIPPED],
             t.by_outcome[CONN_OUT_REJECTED], t.by_outcome[CONN_OUT_FAILED],
             t.by_outcome[CONN_OUT_CANCELLED]);
+    host_cli_print_traffic("push", s.subscription, flow, traffic);
     if (rc != HOST_EXIT_OK)
         goto out;
     if (t.records != total) {

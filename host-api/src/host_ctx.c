@@ -1,7 +1,9 @@
 /* host_ctx.c - the per-instance host context and the host services table. */
 #include "host_ctx.h"
 
+#include <json-c/json.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ struct conn_host_ctx {
     int64_t (*clock)(void *user);
     void *clock_user;
     atomic_int stop;
+    char counters[HOST_COUNTERS_MAX + 1]; /* normalised; "" when none */
 };
 
 conn_status host_ctx_new(const char *subscription, host_state *state, host_ctx **out,
@@ -92,6 +95,63 @@ void host_ctx_set_clock(host_ctx *ctx, int64_t (*clock)(void *user), void *user)
 {
     ctx->clock = clock;
     ctx->clock_user = user;
+}
+
+const char *host_ctx_counters(const host_ctx *ctx)
+{
+    return ctx->counters[0] != '\0' ? ctx->counters : "{}";
+}
+
+void host_ctx_clear_counters(host_ctx *ctx)
+{
+    ctx->counters[0] = '\0';
+}
+
+int64_t host_counter(const char *counters, const char *name)
+{
+    json_object *o = counters != NULL ? json_tokener_parse(counters) : NULL;
+    json_object *v;
+    int64_t n = 0;
+
+    if (o != NULL && json_object_object_get_ex(o, name, &v) &&
+        json_object_is_type(v, json_type_int))
+        n = json_object_get_int64(v);
+    json_object_put(o);
+    return n;
+}
+
+/* a += m, name by name (see host_counters_add). 0, or -1 out of memory. */
+static int add_counters(json_object *a, json_object *m)
+{
+    json_object_object_foreach(m, key, val) {
+        json_object *have;
+        int64_t sum = json_object_get_int64(val);
+
+        if (json_object_object_get_ex(a, key, &have)) {
+            int64_t h = json_object_get_int64(have);
+
+            sum = strncmp(key, "max_", 4) == 0 ? (h > sum ? h : sum)
+                  : (sum > INT64_MAX - h ? INT64_MAX : h + sum);
+        }
+        if (json_object_object_add(a, key, json_object_new_int64(sum)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void host_counters_add(char *acc, size_t cap, const char *more)
+{
+    json_object *a = json_tokener_parse(acc[0] != '\0' ? acc : "{}");
+    json_object *m = json_tokener_parse(more != NULL ? more : "{}");
+    const char *text = NULL;
+
+    if (a != NULL && m != NULL && json_object_is_type(a, json_type_object) &&
+        json_object_is_type(m, json_type_object) && add_counters(a, m) == 0)
+        text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+    if (text != NULL && strlen(text) < cap)
+        memcpy(acc, text, strlen(text) + 1);
+    json_object_put(a);
+    json_object_put(m);
 }
 
 void host_ctx_request_stop(host_ctx *ctx)
@@ -237,6 +297,56 @@ static int64_t svc_now_ms(conn_host_ctx *ctx)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A counter name: 1 to 32 of [a-z0-9_]. */
+static int counter_name_ok(const char *s)
+{
+    size_t i = 0;
+
+    for (; s[i] != '\0'; i++)
+        if (i >= 32 || !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+                         s[i] == '_'))
+            return 0;
+    return i > 0;
+}
+
+/* Keep the totals when they are one JSON object of non-negative integers
+ * with plain names, at most HOST_COUNTERS_MAX bytes; ignore them otherwise
+ * (they are for display: a bad one must not end the call). */
+static void svc_progress(conn_host_ctx *ctx, const char *flow, const char *json, size_t len)
+{
+    json_tokener *tok;
+    json_object *o = NULL;
+    const char *text;
+    int ok = 1;
+
+    if (ctx == NULL || json == NULL || len == 0 || len > HOST_COUNTERS_MAX)
+        return;
+    tok = json_tokener_new_ex(4);
+    if (tok == NULL)
+        return;
+    o = json_tokener_parse_ex(tok, json, (int)len);
+    if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+        json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object))
+        ok = 0;
+    json_tokener_free(tok);
+    if (ok) {
+        json_object_object_foreach(o, key, val) {
+            if (!counter_name_ok(key) || !json_object_is_type(val, json_type_int) ||
+                json_object_get_int64(val) < 0) {
+                ok = 0;
+                break;
+            }
+        }
+    }
+    text = ok ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+    if (text != NULL && strlen(text) <= HOST_COUNTERS_MAX) {
+        memcpy(ctx->counters, text, strlen(text) + 1);
+        if (ctx->sinks.progress != NULL)
+            ctx->sinks.progress(ctx->sinks.user, flow, ctx->counters);
+    }
+    json_object_put(o);
+}
+
 static const conn_host_api services = {
     .abi_major = CONN_ABI_MAJOR,
     .abi_minor = CONN_ABI_MINOR,
@@ -252,6 +362,7 @@ static const conn_host_api services = {
     .now_ms = svc_now_ms,
     .alloc = NULL,
     .free = NULL,
+    .progress = svc_progress,
 };
 
 const conn_host_api *host_services(void)

@@ -28,8 +28,14 @@ typedef struct host_sinks {
     conn_status (*checkpoint)(void *user, const char *flow, const char *cursor, size_t len);
     void (*report)(void *user, size_t index, conn_outcome outcome, const char *result,
                    size_t len);
+    /* The plugin's running totals (ABI 1.1 progress), already checked and
+     * kept by the ctx: `counters` is the normalised JSON object. May be NULL. */
+    void (*progress)(void *user, const char *flow, const char *counters);
     void *user;
 } host_sinks;
+
+/* Longest counters object a plugin may hand to progress (the ABI's bound). */
+#define HOST_COUNTERS_MAX 1024
 
 /* Longest log message passed on; longer ones are cut (and say so). */
 #define HOST_LOG_MESSAGE_MAX 4096
@@ -57,6 +63,22 @@ void host_ctx_set_sinks(host_ctx *ctx, const host_sinks *sinks);
 /* Replace the wall clock behind now_ms (tests move time); NULL restores it. */
 void host_ctx_set_clock(host_ctx *ctx, int64_t (*clock)(void *user), void *user);
 
+/* The plugin's last running totals since host_ctx_clear_counters, as a
+ * JSON object of non-negative integers ("{}" when none came). Valid until
+ * the next plugin call on this ctx. A progress call whose text is not such
+ * an object of at most HOST_COUNTERS_MAX bytes is ignored. */
+const char *host_ctx_counters(const host_ctx *ctx);
+void host_ctx_clear_counters(host_ctx *ctx);
+
+/* The integer `name` of a counters object, or 0 when it has none. */
+int64_t host_counter(const char *counters, const char *name);
+
+/* Add the counters object `more` to the one in acc (cap bytes, "" or a
+ * counters object), name by name: totals over several calls. "max_..."
+ * names keep the larger value. acc is left alone when the sum would not fit
+ * or either side is not a counters object. */
+void host_counters_add(char *acc, size_t cap, const char *more);
+
 /* Ask the current plugin call to end soon (should_stop answers 1 until
  * host_ctx_clear_stop). Any thread; async-signal-safe. */
 void host_ctx_request_stop(host_ctx *ctx);
@@ -67,7 +89,7 @@ void host_ctx_clear_stop(host_ctx *ctx);
 void host_log_stderr(void *user, const char *subscription, conn_log_level level,
                      const char *flow, const char *message);
 
-/* The host services table of this host (ABI 1.0, no alloc/free), the same
+/* The host services table of this host (ABI 1.1, no alloc/free), the same
  * for every instance. Static; never freed. */
 const conn_host_api *host_services(void);
 

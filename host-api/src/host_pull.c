@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +48,16 @@ void host_pull_stats_clear(host_pull_stats *stats)
         return;
     free(stats->cursor);
     memset(stats, 0, sizeof(*stats));
+}
+
+void host_pull_counts(const host_pull_stats *stats, char *buf, size_t cap)
+{
+    snprintf(buf, cap,
+             "{\"emitted\":%llu,\"committed\":%llu,\"discarded\":%llu,\"checkpoints\":%llu,"
+             "\"plugin\":%s}",
+             (unsigned long long)stats->emitted, (unsigned long long)stats->committed,
+             (unsigned long long)stats->discarded, (unsigned long long)stats->checkpoints,
+             stats->counters[0] != '\0' ? stats->counters : "{}");
 }
 
 static void note(pull_ctx *p, conn_log_level level, const char *fmt, ...) HOST_PRINTF(3, 4);
@@ -93,7 +104,15 @@ static void progress(pull_ctx *p)
     pr.committed = p->stats->committed;
     pr.checkpoints = p->stats->checkpoints;
     pr.elapsed_ms = host_mono_ms() - p->t0;
+    pr.counters = host_ctx_counters(host_instance_ctx(p->inst));
     p->o->progress(p->o->user, &pr);
+}
+
+static void on_progress(void *user, const char *flow, const char *counters)
+{
+    (void)flow;
+    (void)counters;
+    progress(user);
 }
 
 /* Text a person can read in a message: control characters as '?', cut. */
@@ -398,6 +417,7 @@ conn_status host_pull_run(host_instance *inst, host_state *st, const host_pull_o
     conn_status rc;
 
     memset(stats, 0, sizeof(*stats));
+    memcpy(stats->counters, "{}", 3);
     memset(&p, 0, sizeof(p));
     memset(&cur, 0, sizeof(cur));
     host_err_clear(err);
@@ -427,7 +447,9 @@ conn_status host_pull_run(host_instance *inst, host_state *st, const host_pull_o
     sinks.emit = on_emit;
     sinks.checkpoint = on_checkpoint;
     sinks.report = NULL;
+    sinks.progress = on_progress;
     sinks.user = &p;
+    host_ctx_clear_counters(ctx);
     host_ctx_set_sinks(ctx, &sinks);
     rc = api->pull(host_instance_handle(inst), req, req_len, err);
     host_ctx_set_sinks(ctx, NULL);
@@ -459,6 +481,7 @@ conn_status host_pull_run(host_instance *inst, host_state *st, const host_pull_o
         host_segment_reset(p.seg);
     }
 out:
+    snprintf(stats->counters, sizeof(stats->counters), "%s", host_ctx_counters(ctx));
     stats->cursor = p.cursor;
     stats->cursor_len = p.cursor_len;
     stats->elapsed_ms = host_mono_ms() - p.t0;

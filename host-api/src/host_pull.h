@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "conn_abi.h"
+#include "host_ctx.h"
 #include "host_instance.h"
 #include "host_state.h"
 
@@ -31,6 +32,9 @@ typedef struct host_pull_progress {
     uint64_t committed;   /* records made durable */
     uint64_t checkpoints; /* checkpoints committed */
     int64_t elapsed_ms;
+    const char *counters; /* the plugin's running totals (pages, requests,
+                           * throttle waits...), a JSON object; "{}" when
+                           * the plugin sends none */
 } host_pull_progress;
 
 typedef struct host_pull_opts {
@@ -44,7 +48,8 @@ typedef struct host_pull_opts {
                            * repaired; NULL: a stream (stdout, a pipe) */
     int64_t run_id;       /* stored with the records; 0: none */
     size_t mem_max;       /* segment memory before spilling; 0: default */
-    /* Called after each emit and checkpoint (the callee rate-limits). */
+    /* Called after each emit, checkpoint and plugin progress report (the
+     * callee rate-limits). */
     void (*progress)(void *user, const host_pull_progress *p);
     /* The host's own notes: a repaired file, discarded records, a plugin
      * breaking the contract. level is a conn_log_level. */
@@ -61,6 +66,7 @@ typedef struct host_pull_stats {
     char *cursor;         /* the committed cursor afterwards (malloc'd), or NULL */
     size_t cursor_len;
     int64_t elapsed_ms;
+    char counters[HOST_COUNTERS_MAX + 1]; /* the plugin's last totals, "{}" when none */
 } host_pull_stats;
 
 /* Run one pull. The request carries the committed cursor of (sub, flow)
@@ -69,6 +75,11 @@ typedef struct host_pull_stats {
  * which). */
 conn_status host_pull_run(host_instance *inst, host_state *st, const host_pull_opts *o,
                           host_pull_stats *stats, conn_error *err);
+
+/* The run summary's counts of a pull: {"emitted":..,"committed":..,
+ * "discarded":..,"checkpoints":..,"plugin":{the plugin's totals}}. */
+#define HOST_PULL_COUNTS_MAX (HOST_COUNTERS_MAX + 160)
+void host_pull_counts(const host_pull_stats *stats, char *buf, size_t cap);
 
 /* Free what host_pull_run put in stats. Accepts NULL. */
 void host_pull_stats_clear(host_pull_stats *stats);

@@ -80,12 +80,13 @@ conn_status host_push_call(host_instance *inst, const char *flow, const conn_buf
     const conn_plugin_api *api = host_instance_api(inst);
     host_ctx *ctx = host_instance_ctx(inst);
     collector c = {results, count, check};
-    host_sinks sinks = {NULL, NULL, on_report, &c};
+    host_sinks sinks = {.report = on_report, .user = &c};
     conn_status st;
 
     memset(results, 0, count * sizeof(*results));
     memset(check, 0, sizeof(*check));
     host_err_clear(err);
+    host_ctx_clear_counters(ctx);
     host_ctx_set_sinks(ctx, &sinks);
     st = api->push(host_instance_handle(inst), flow, recs, count, err);
     host_ctx_set_sinks(ctx, NULL);

@@ -33,7 +33,8 @@ typedef struct host_push_check {
  * outcome per record into results[0..count) (zeroed by this call). The
  * instance's sinks are set for the call and cleared after. Returns the
  * plugin's status (err filled by it). Whatever it returns, every result
- * has an outcome afterwards. */
+ * has an outcome afterwards, and host_ctx_counters of the instance's ctx
+ * holds the plugin's totals for this call. */
 conn_status host_push_call(host_instance *inst, const char *flow, const conn_buf *recs,
                            size_t count, host_push_result *results, host_push_check *check,
                            conn_error *err);

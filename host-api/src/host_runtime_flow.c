@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host_ctx.h"
 #include "host_exit.h"
 #include "host_pull.h"
 #include "host_push.h"
@@ -97,7 +98,7 @@ static void run_pull(host_runtime *rt, rt_job *job, int64_t run_id)
     host_pull_stats stats;
     host_run_end end;
     conn_error err, e2;
-    char counts[256], *path = NULL, *subdir = NULL, *real = NULL;
+    char counts[HOST_PULL_COUNTS_MAX], *path = NULL, *subdir = NULL, *real = NULL;
     FILE *out = NULL;
     int fd;
 
@@ -139,10 +140,7 @@ done:
     if (out != NULL && fclose(out) != 0 && job->status == CONN_OK)
         job->status = host_err_set(&err, CONN_INTERNAL, "%s cannot be written: %s", path,
                                    strerror(errno));
-    snprintf(counts, sizeof(counts),
-             "{\"emitted\":%llu,\"committed\":%llu,\"discarded\":%llu,\"checkpoints\":%llu}",
-             (unsigned long long)stats.emitted, (unsigned long long)stats.committed,
-             (unsigned long long)stats.discarded, (unsigned long long)stats.checkpoints);
+    host_pull_counts(&stats, counts, sizeof(counts));
     memset(&end, 0, sizeof(end));
     end.outcome = host_status_name(job->status);
     end.records = (int64_t)stats.committed;
@@ -186,7 +184,8 @@ static void run_push(host_runtime *rt, rt_job *job, int64_t run_id)
     host_queue_counts qc;
     host_run_end end;
     conn_error err, e2;
-    char counts[512];
+    char counts[512 + HOST_COUNTERS_MAX];
+    const char *traffic = "{}";
     size_t by[CONN_OUT_CANCELLED + 1] = {0};
 
     memset(&qc, 0, sizeof(qc));
@@ -213,6 +212,7 @@ static void run_push(host_runtime *rt, rt_job *job, int64_t run_id)
         recs[i].len = b.items[i].len;
     }
     job->status = host_push_call(sub->inst, job->flow, recs, b.n, res, &check, &err);
+    traffic = host_ctx_counters(host_instance_ctx(sub->inst));
     if (host_push_check_failed(&check)) {
         char msg[600];
 
@@ -247,10 +247,10 @@ done:
         snprintf(counts, sizeof(counts),
                  "{\"created\":%zu,\"updated\":%zu,\"duplicate\":%zu,\"skipped\":%zu,"
                  "\"rejected\":%zu,\"failed\":%zu,\"cancelled\":%zu,\"done\":%zu,\"dead\":%zu,"
-                 "\"retry\":%zu}",
+                 "\"retry\":%zu,\"plugin\":%s}",
                  by[CONN_OUT_CREATED], by[CONN_OUT_UPDATED], by[CONN_OUT_DUPLICATE],
                  by[CONN_OUT_SKIPPED], by[CONN_OUT_REJECTED], by[CONN_OUT_FAILED],
-                 by[CONN_OUT_CANCELLED], qc.done, qc.dead, qc.retry);
+                 by[CONN_OUT_CANCELLED], qc.done, qc.dead, qc.retry, traffic);
         memset(&end, 0, sizeof(end));
         end.outcome = host_status_name(job->status);
         end.records = (int64_t)b.n;

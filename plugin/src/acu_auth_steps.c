@@ -104,7 +104,7 @@ conn_status acu_auth_step(conn_instance *inst, const char *request, size_t len,
         acu_call_begin(inst);
     st = step->fn(inst, req, ans, err);
     if (step->network)
-        acu_call_end(inst, NULL, call);
+        acu_call_end(inst, NULL, call, 0, 0);
     if (st == CONN_OK || step->answer_on_failure) {
         conn_error werr;
         conn_status wst;

@@ -35,7 +35,7 @@
  *   body, apierr.fields for 422 paths, outcome_unknown), free it with
  *   acu_resp_free and submit what comes next; acu_http_run(h, done_fn, ctx)
  *   until the flow's own "finished" predicate holds; acu_call_end(inst,
- *   flow, "pull"). CANCELLED from acu_http_run means should_stop: every
+ *   flow, "pull", pages, records). CANCELLED from acu_http_run means should_stop: every
  *   callback has run with CANCELLED and the flow returns that status.
  *
  * Threads: none. Everything runs on the calling thread. */

@@ -1,6 +1,7 @@
 /* acu_instance.c - making and ending a plugin instance. */
 #include "acu_instance.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,30 @@ void acu_call_begin(conn_instance *inst)
     acu_http_counters_reset(inst->http);
 }
 
-void acu_call_end(conn_instance *inst, const char *flow, const char *call)
+void acu_progress(conn_instance *inst, const char *flow, uint64_t pages, uint64_t records)
 {
+    const acu_http_counters *c;
+    char json[512];
+    int n;
+
+    if (inst == NULL || inst->http == NULL || !CONN_HOST_HAS(inst->host, progress))
+        return;
+    c = acu_http_counters_get(inst->http);
+    n = snprintf(json, sizeof(json),
+                 "{\"pages\":%" PRIu64 ",\"records\":%" PRIu64 ",\"requests\":%" PRIu64
+                 ",\"retries\":%" PRIu64 ",\"status_429\":%" PRIu64 ",\"failures\":%" PRIu64
+                 ",\"throttle_waits\":%" PRIu64 ",\"throttle_wait_ms\":%" PRId64
+                 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"max_in_flight\":%d}",
+                 pages, records, c->requests, c->retries, c->status_429, c->failures,
+                 c->throttle_waits, c->throttle_wait_ms > 0 ? c->throttle_wait_ms : 0,
+                 c->bytes_in, c->bytes_out, c->max_in_flight > 0 ? c->max_in_flight : 0);
+    if (n > 0 && (size_t)n < sizeof(json))
+        inst->host->progress(inst->ctx, flow, json, (size_t)n);
+}
+
+void acu_call_end(conn_instance *inst, const char *flow, const char *call, uint64_t pages,
+                  uint64_t records)
+{
+    acu_progress(inst, flow, pages, records);
     acu_http_log_counters(inst->http, flow, call);
 }

@@ -5,6 +5,7 @@
 #define ACU_INSTANCE_H
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "acu_settings.h"
 #include "conn_abi.h"
@@ -48,9 +49,17 @@ void acu_log(const conn_instance *inst, conn_log_level level, const char *flow,
 int64_t acu_now_ms(const conn_instance *inst);
 
 /* Begin and end a plugin call that uses the network: resets the per-call
- * counters, and at the end logs them ("authenticate check: 7 requests,
- * ..."). */
+ * counters, and at the end hands the totals to the host (acu_progress) and
+ * logs them ("authenticate check: 7 requests, ..."). pages and records:
+ * the call's own progress so far (0 when it has none). */
 void acu_call_begin(conn_instance *inst);
-void acu_call_end(conn_instance *inst, const char *flow, const char *call);
+void acu_call_end(conn_instance *inst, const char *flow, const char *call, uint64_t pages,
+                  uint64_t records);
+
+/* The running totals of the current call through the host's progress
+ * service (ABI 1.1; nothing with an older host): pages and records so far
+ * and the transport's counters (requests, retries, 429s, throttle waits,
+ * bytes). */
+void acu_progress(conn_instance *inst, const char *flow, uint64_t pages, uint64_t records);
 
 #endif

@@ -18,6 +18,12 @@ import unittest
 HOST, PLUGIN_A, PLUGIN_B, TEST_PLUGIN_DIR, SETTINGS = sys.argv[1:6]
 EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
 
+# The ABI this source speaks, read from the header (1.<minor>).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "host-api",
+                       "include", "conn_abi.h")) as _f:
+    ABI_MINOR = int(re.search(r"^#define CONN_ABI_MINOR (\d+)", _f.read(), re.M).group(1))
+ABI = "1.%d" % ABI_MINOR
+
 
 def run(*args, env=None):
     full_env = dict(os.environ)
@@ -114,7 +120,7 @@ class Plugins(unittest.TestCase):
             self.assertEqual(r.returncode, EXIT_OK, r.stderr)
             rows = [line.split() for line in r.stdout.splitlines()[1:]]
             found = sorted((row[0], row[1], row[2]) for row in rows)
-            want = sorted(("acumatica", version_of(p), "1.0") for p in (PLUGIN_A, PLUGIN_B))
+            want = sorted(("acumatica", version_of(p), ABI) for p in (PLUGIN_A, PLUGIN_B))
             self.assertEqual(found, want)
             r = run("plugins", "--dir", d, "--json")
             self.assertEqual(r.returncode, EXIT_OK, r.stderr)
@@ -127,9 +133,10 @@ class Plugins(unittest.TestCase):
         self.assertIn("acumatica-9.0.0.so speaks ABI 2; this host speaks ABI 1", r.stderr)
         self.assertIn("acumatica-1.0.0.so lacks the mandatory function 'pull'", r.stderr)
         self.assertIn("acumatica-0.0.1.so has a function table of 40 bytes", r.stderr)
-        # The acceptable ones are listed, with their ABI.
-        self.assertRegex(r.stdout, r"acumatica\s+0\.9\.0\s+1\.0")
-        self.assertRegex(r.stdout, r"acumatica\s+1\.1\.0\s+1\.1")
+        # The acceptable ones are listed, with their ABI: an older minor
+        # (0.9.0 says 1.0) and a newer one (1.1.0 says one more than ours).
+        self.assertRegex(r.stdout, r"acumatica\s+0\.9\.0\s+1\.0\s")
+        self.assertRegex(r.stdout, r"acumatica\s+1\.1\.0\s+1\.%d\s" % (ABI_MINOR + 1))
 
     def test_missing_dir(self):
         r = run("plugins", "--dir", "/nonexistent-plugin-dir")

@@ -232,6 +232,58 @@ static void test_instance_holds_module(void **state)
     host_ctx_free(ctx);
 }
 
+static int progress_calls;
+
+static void count_progress(conn_host_ctx *ctx, const char *flow, const char *json, size_t len)
+{
+    (void)ctx;
+    (void)flow;
+    (void)json;
+    (void)len;
+    progress_calls++;
+}
+
+/* Init the real plugin with `table`, run one pull (it fails: no host state
+ * and nothing listens at the settings' URL) and return how many times the
+ * plugin called progress. */
+static int progress_calls_of_a_pull(host_module *mod, const conn_host_api *table)
+{
+    static const char req[] = "{\"flow\":\"locations\"}";
+    const conn_plugin_api *api = host_module_api(mod);
+    conn_instance *handle = NULL;
+    host_ctx *ctx = NULL;
+    conn_error err;
+
+    assert_int_equal(host_ctx_new("loader-test", NULL, &ctx, &err), CONN_OK);
+    host_ctx_set_log(ctx, NULL, NULL, CONN_LOG_ERROR);
+    if (api->init(table, ctx, settings, settings_len, &handle, &err) != CONN_OK)
+        fail_msg("init with %s: %s", settings_path, err.message);
+    progress_calls = 0;
+    assert_int_not_equal(api->pull(handle, req, sizeof(req) - 1, &err), CONN_OK);
+    api->shutdown(handle);
+    host_ctx_free(ctx);
+    return progress_calls;
+}
+
+/* The real plugin uses a 1.1 host service (progress) when the host's table
+ * has it, and leaves it alone when the table is a 1.0 one - even when the
+ * bytes behind struct_size hold a function pointer. */
+static void test_real_plugin_with_older_host_table(void **state)
+{
+    host_module *mod = NULL;
+    conn_host_api table = *host_services();
+    conn_error err;
+
+    (void)state;
+    assert_int_equal(host_module_open(real_plugin, &mod, &err), CONN_OK);
+    table.progress = count_progress;
+    assert_true(progress_calls_of_a_pull(mod, &table) >= 1);
+    table.abi_minor = 0;
+    table.struct_size = (uint32_t)offsetof(conn_host_api, progress);
+    assert_int_equal(progress_calls_of_a_pull(mod, &table), 0);
+    host_module_close(mod);
+}
+
 /* A failed init leaves no reference behind: the module unloads at close. */
 static void test_failed_init_holds_nothing(void **state)
 {
@@ -334,6 +386,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_new_minor_accepted_and_unloaded),
         cmocka_unit_test(test_can_unload_zero_keeps_module),
         cmocka_unit_test(test_instance_holds_module),
+        cmocka_unit_test(test_real_plugin_with_older_host_table),
         cmocka_unit_test(test_failed_init_holds_nothing),
         cmocka_unit_test(test_same_version_other_file),
         cmocka_unit_test(test_concurrent_open_close),

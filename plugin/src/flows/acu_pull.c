@@ -316,7 +316,7 @@ conn_status acu_pull_call(conn_instance *inst, const char *request, size_t len,
     }
     acu_call_begin(inst);
     st = acu_pull_flow(inst, &pr, &stats, err);
-    acu_call_end(inst, pr.flow, "pull");
+    acu_call_end(inst, pr.flow, "pull", stats.pages, stats.emitted);
     acu_log(inst, st == CONN_OK ? CONN_LOG_INFO : CONN_LOG_WARN, pr.flow,
             "pull: %" PRIu64 " pages, %" PRIu64 " records read, %" PRIu64
             " delivered, %" PRIu64 " recognised as delivered before, %" PRIu64

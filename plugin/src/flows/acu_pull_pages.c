@@ -215,6 +215,7 @@ conn_status pull_checkpoint(conn_instance *inst, const char *flow,
         return acu_err_set(err, st, "%s: the host could not keep the cursor (%s)",
                            flow, acu_status_name(st));
     stats->checkpoints++;
+    acu_progress(inst, flow, stats->pages, stats->emitted);
     return CONN_OK;
 }
 

@@ -690,7 +690,7 @@ conn_status acu_push_call(conn_instance *inst, const char *flow,
             "%zu skipped, %zu rejected, %zu failed, %zu cancelled",
             count, c.counts[0], c.counts[1], c.counts[2], c.counts[3],
             c.counts[4], c.counts[5], c.counts[6]);
-    acu_call_end(inst, flow, "push");
+    acu_call_end(inst, flow, "push", 0, c.finished);
 out:
     for (size_t i = 0; c.recs != NULL && i < count; i++)
         rec_clear(&c.recs[i]);

@@ -90,11 +90,20 @@ class PullTest(hosttest.HostTestCase):
         os.close(master)
         self.assertEqual(proc.returncode, 0, seen)
         text = seen.decode()
-        # Redrawn in place: records, committed, checkpoints, rate, elapsed.
+        # Redrawn in place: pages (the plugin's totals, ABI 1.1 progress),
+        # records, committed, checkpoints, rate, throttle waits, elapsed.
         self.assertIn("\r\033[Kitems: ", text)
-        self.assertRegex(text, r"items: \d+ records, \d+ committed in \d+ checkpoints, "
-                               r"\d+/s, 0:0\d")
+        self.assertRegex(text, r"items: [1-9]\d* pages, \d+ records, \d+ committed in \d+ "
+                               r"checkpoints, \d+/s, throttle waits [1-9]\d* \(\d+\.\d s\), 0:0\d")
         self.assertIn("120 records committed in 12 checkpoints", text)
+        # The summary names the plugin's traffic: 12 pages, one request and
+        # one 250 ms throttle wait each (what the synthetic plugin reports).
+        self.assertIn("acme items: 12 requests (0 retries, 0 answers 429), throttle waits 12 "
+                      "(3.0 s)", text)
+        counts = json.loads(hosttest.query(self.path("state.db"),
+                                           "SELECT counts FROM runs ORDER BY id")[0][0])
+        self.assertEqual(counts["plugin"], {"pages": 12, "records": 120, "requests": 12,
+                                            "throttle_waits": 12, "throttle_wait_ms": 3000})
         # Without a terminal there is no progress line.
         r = self.pull("--full")
         self.assertNotIn("\033[K", r.err)

@@ -160,6 +160,29 @@ class CliTest(E2ETestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(len(read_jsonl(self.path("customers.jsonl"))), len(self.customers))
 
+        # A full re-read under a tight throttle (2 starts a second, pages of
+        # 10): the summary names the plugin's traffic (ABI 1.1 progress), and
+        # the run summary counts exactly the requests the simulator saw.
+        slow = dict(self.resolved_settings(), page_size=10, api_throttle_limit=2,
+                    api_throttle_seconds=1)
+        write_json(self.path("slow.json"), slow)
+        urllib.request.urlopen(urllib.request.Request(self.sim.root + "/_sim/requests",
+                                                      method="DELETE"), timeout=60).close()
+        r = host(*base, "pull", "--plugin", plugin(VERSION_A), "--config", self.path("slow.json"),
+                 "--flow", "customers", "--full", "--out", self.path("slow.jsonl"), timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(len(read_jsonl(self.path("slow.jsonl"))), len(self.customers))
+        seen = len(self.sim.get_root("/_sim/requests"))
+        counts = json.loads(hosttest.query(self.path("state.db"),
+                                           "SELECT counts FROM runs ORDER BY id DESC")[0][0])
+        plugin_counts = counts["plugin"]
+        self.assertEqual(plugin_counts["requests"], seen, counts)
+        self.assertGreaterEqual(plugin_counts["pages"], 4, counts)
+        self.assertGreater(plugin_counts["throttle_waits"], 0, counts)
+        self.assertGreater(plugin_counts["throttle_wait_ms"], 0, counts)
+        self.assertRegex(r.err, r"slow customers: %d requests \(0 retries, 0 answers 429\), "
+                                r"throttle waits [1-9]\d* \(\d+\.\d s\)" % seen)
+
         orders = [self.order("CLI-%03d" % k, k) for k in range(12)]
         write_lines(self.path("orders.jsonl"), orders)
         push = [*base, "push", "--plugin", plugin(VERSION_A), "--config", self.path("acme.json"),

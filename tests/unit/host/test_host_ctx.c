@@ -48,6 +48,8 @@ static void test_services_table(void **state)
                 CONN_HOST_HAS(api, emit) && CONN_HOST_HAS(api, checkpoint) &&
                 CONN_HOST_HAS(api, report) && CONN_HOST_HAS(api, should_stop) &&
                 CONN_HOST_HAS(api, now_ms));
+    /* 1.1: the plugin's running totals. */
+    assert_true(CONN_HOST_HAS(api, progress));
     /* Both or neither: this host offers no allocator. */
     assert_false(CONN_HOST_HAS(api, alloc));
     assert_false(CONN_HOST_HAS(api, free));
@@ -172,7 +174,8 @@ static void test_sinks_stop_clock_log(void **state)
 {
     const conn_host_api *api = host_services();
     struct seen s;
-    host_sinks sinks = {on_emit, on_checkpoint, on_report, &s};
+    host_sinks sinks = {.emit = on_emit, .checkpoint = on_checkpoint, .report = on_report,
+                        .user = &s};
     host_ctx *ctx = NULL;
     conn_error err;
     int64_t t = 1700000000123;
@@ -231,6 +234,85 @@ static void test_sinks_stop_clock_log(void **state)
     host_ctx_free(ctx);
 }
 
+struct progress_seen {
+    int calls;
+    char flow[32];
+    char last[HOST_COUNTERS_MAX + 1];
+};
+
+static void on_progress(void *user, const char *flow, const char *counters)
+{
+    struct progress_seen *p = user;
+
+    p->calls++;
+    snprintf(p->flow, sizeof(p->flow), "%s", flow != NULL ? flow : "-");
+    snprintf(p->last, sizeof(p->last), "%s", counters);
+}
+
+static void send_progress(const conn_host_api *api, host_ctx *ctx, const char *json)
+{
+    api->progress(ctx, "orders", json, strlen(json));
+}
+
+/* progress (ABI 1.1): a counters object is kept and handed to the sink;
+ * anything else is ignored, and totals add up over calls. */
+static void test_progress_counters(void **state)
+{
+    const conn_host_api *api = host_services();
+    struct progress_seen p;
+    host_sinks sinks = {.progress = on_progress, .user = &p};
+    host_ctx *ctx = NULL;
+    conn_error err;
+    char big[HOST_COUNTERS_MAX + 64], acc[256] = "";
+    size_t n;
+
+    (void)state;
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(host_ctx_new("acme", NULL, &ctx, &err), CONN_OK);
+    assert_string_equal(host_ctx_counters(ctx), "{}");
+    /* Without a sink the totals are still kept. */
+    send_progress(api, ctx, "{\"pages\":1,\"requests\":2}");
+    assert_string_equal(host_ctx_counters(ctx), "{\"pages\":1,\"requests\":2}");
+    host_ctx_set_sinks(ctx, &sinks);
+    send_progress(api, ctx, "{ \"pages\": 3, \"throttle_wait_ms\": 1500 }");
+    assert_int_equal(p.calls, 1);
+    assert_string_equal(p.flow, "orders");
+    assert_string_equal(p.last, "{\"pages\":3,\"throttle_wait_ms\":1500}");
+    assert_int_equal(host_counter(host_ctx_counters(ctx), "throttle_wait_ms"), 1500);
+    assert_int_equal(host_counter(host_ctx_counters(ctx), "nothing"), 0);
+    /* Refused, the last good totals stay: not an object, a negative or
+     * non-integer value, a strange name, trailing text, too long, NULL. */
+    send_progress(api, ctx, "[1,2]");
+    send_progress(api, ctx, "{\"pages\":-1}");
+    send_progress(api, ctx, "{\"pages\":1.5}");
+    send_progress(api, ctx, "{\"pages\":\"7\"}");
+    send_progress(api, ctx, "{\"Pages\":7}");
+    send_progress(api, ctx, "{\"pa ges\":7}");
+    send_progress(api, ctx, "{\"pages\":7} x");
+    send_progress(api, ctx, "{\"pages\":7");
+    n = (size_t)snprintf(big, sizeof(big), "{\"pages\":7,\"x\":\"");
+    memset(big + n, 'a', sizeof(big) - n - 3);
+    memcpy(big + sizeof(big) - 3, "\"}", 3);
+    send_progress(api, ctx, big);
+    api->progress(ctx, "orders", NULL, 3);
+    api->progress(ctx, "orders", "{}", 0);
+    assert_int_equal(p.calls, 1);
+    assert_string_equal(host_ctx_counters(ctx), "{\"pages\":3,\"throttle_wait_ms\":1500}");
+    host_ctx_clear_counters(ctx);
+    assert_string_equal(host_ctx_counters(ctx), "{}");
+    host_ctx_free(ctx);
+
+    /* Totals over several calls; max_ names keep the larger value. */
+    host_counters_add(acc, sizeof(acc), "{\"requests\":3,\"max_in_flight\":4}");
+    host_counters_add(acc, sizeof(acc), "{\"requests\":5,\"max_in_flight\":2,\"retries\":1}");
+    assert_int_equal(host_counter(acc, "requests"), 8);
+    assert_int_equal(host_counter(acc, "max_in_flight"), 4);
+    assert_int_equal(host_counter(acc, "retries"), 1);
+    /* Not an object: left alone. */
+    host_counters_add(acc, sizeof(acc), "[1]");
+    assert_int_equal(host_counter(acc, "requests"), 8);
+}
+
 static void test_buf_cap(void **state)
 {
     host_buf b;
@@ -255,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_state_through_ctx),
         cmocka_unit_test(test_subscription_names),
         cmocka_unit_test(test_sinks_stop_clock_log),
+        cmocka_unit_test(test_progress_counters),
         cmocka_unit_test(test_buf_cap),
     };
 

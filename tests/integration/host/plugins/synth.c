@@ -223,7 +223,7 @@ static conn_status emit_one(conn_instance *in, const char *flow, long i)
 static conn_status p_pull(conn_instance *in, const char *request, size_t len, conn_error *err)
 {
     json_object *req = json_tokener_parse(request), *v;
-    char flow[64], cursor[64];
+    char flow[64], cursor[64], totals[200];
     long start = 0, avail;
     int full = 0;
     conn_status st = CONN_OK;
@@ -261,7 +261,7 @@ static conn_status p_pull(conn_instance *in, const char *request, size_t len, co
     json_object_put(req);
     avail = available(in);
     in->host->log(in->ctx, CONN_LOG_DEBUG, flow, "synth pull");
-    for (long i = start; i < avail;) {
+    for (long i = start, pages = 0; i < avail;) {
         long end = i + in->page < avail ? i + in->page : avail;
 
         if (nap(in, in->page_delay_ms))
@@ -281,6 +281,17 @@ static conn_status p_pull(conn_instance *in, const char *request, size_t len, co
             st = in->host->checkpoint(in->ctx, flow, cursor, (size_t)n);
             if (st != CONN_OK)
                 return fail(err, st, "the host refused the checkpoint");
+        }
+        pages++;
+        if (CONN_HOST_HAS(in->host, progress)) {
+            /* Running totals as the real plugin sends them (ABI 1.1): one
+             * request and, for the test, one throttle wait of 250 ms per page. */
+            int n = snprintf(totals, sizeof(totals),
+                             "{\"pages\":%ld,\"records\":%ld,\"requests\":%ld,"
+                             "\"throttle_waits\":%ld,\"throttle_wait_ms\":%ld}",
+                             pages, i - start, pages, pages, pages * 250);
+
+            in->host->progress(in->ctx, flow, totals, (size_t)n);
         }
     }
     return CONN_OK;
