@@ -3,7 +3,7 @@
  *
  *   connector-host mappings validate --plugin P --config C
  *   connector-host mappings show     --plugin P --config C [--flow F | --name N] [--direction D]
- *   connector-host mappings test     --plugin P --config C (--flow F | --name N) --direction D --in FILE
+ *   connector-host mappings test     --plugin P --config C (--flow F | --name N) [--direction D] --in FILE
  *
  * The request goes to the plugin's optional `mappings` slot with the
  * settings inside it and no instance, so `validate` reports every problem of
@@ -116,7 +116,7 @@ int host_cmd_mappings(const host_command *cmd, int argc, char **argv, host_globa
         "  test      map the records in --in (a JSON array or JSON lines) and print each result\n"
         "            with per-field errors; exit 6 when a record is rejected\n"
         "--flow picks the mappings of a flow, --name one mapping; --direction is to_host or\n"
-        "from_host (required by test)."};
+        "from_host (test needs it only for a flow that maps both ways, such as sales_orders)."};
     const char *plugin = NULL, *config = NULL, *flow = NULL, *name = NULL, *dir = NULL;
     const char *in = NULL;
     int raw = 0;
@@ -157,8 +157,9 @@ int host_cmd_mappings(const host_command *cmd, int argc, char **argv, host_globa
     rc = host_cli_parse(cmd, &usage, opts, argc - 1, argv + 1, g);
     if (rc != HOST_EXIT_OK)
         return rc < 0 ? HOST_EXIT_OK : rc;
-    if (strcmp(op, "test") == 0 && (in == NULL || dir == NULL || (flow == NULL && name == NULL))) {
-        host_cli_error(cmd, "test needs --in FILE, --direction and --flow or --name");
+    if (strcmp(op, "test") == 0 && (in == NULL || (flow == NULL && name == NULL))) {
+        host_cli_error(cmd, "test needs --in FILE and --flow or --name (and --direction when "
+                            "the flow maps both ways)");
         return HOST_EXIT_USAGE;
     }
     memset(&err, 0, sizeof(err));

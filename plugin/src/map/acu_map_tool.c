@@ -380,11 +380,14 @@ conn_status acu_map_tool(json_object *settings, const char *request, size_t len,
         size_t n;
         json_object *records;
         test_ctx t;
-        if (!json_object_object_get_ex(req, "direction", &v)) {
-            st = acu_map_err(err, CONN_INVALID, "mappings test: give \"direction\" (to_host or from_host)");
+        n = pick(set, req, found, 2);
+        if (n == 2 && !json_object_object_get_ex(req, "direction", &v) &&
+            acu_map_get_direction(found[0]) != acu_map_get_direction(found[1])) {
+            st = acu_map_err(err, CONN_INVALID,
+                             "mappings test: this flow maps both ways; give \"direction\" "
+                             "(to_host or from_host)");
             goto out;
         }
-        n = pick(set, req, found, 2);
         if (n != 1) {
             st = acu_map_err(err, n == 0 ? CONN_NOT_FOUND : CONN_INVALID,
                              n == 0 ? "mappings test: no mapping matches the request"

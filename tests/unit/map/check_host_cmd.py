@@ -87,6 +87,22 @@ def main():
         rc, out, err = run(host, ["mappings", "test", "--plugin", plugin, "--config", good_path,
                                   "--flow", "sales_orders"], state)
         expect(rc == 2, "test without --in is a usage error")
+
+        # The command as the documentation writes it: a flow that maps one
+        # way needs no --direction; one that maps both ways asks for it.
+        wh = os.path.join(tmp, "warehouses.json")
+        with open(wh, "w") as f:
+            json.dump([{"WarehouseID": {"value": "MAIN"}, "Description": {"value": "Main"},
+                        "Active": {"value": True}}], f)
+        rc, out, err = run(host, ["mappings", "test", "--plugin", plugin, "--config", good_path,
+                                  "--flow", "locations", "--in", wh], state)
+        res = json.loads(out).get("results", []) if rc == 0 and out else []
+        expect(rc == 0 and len(res) == 1 and res[0]["record"].get("location_id") == "MAIN",
+               f"test --flow locations without --direction maps the record (rc {rc}: {err.strip()})")
+        rc, out, err = run(host, ["mappings", "test", "--plugin", plugin, "--config", good_path,
+                                  "--flow", "sales_orders", "--in", recs], state)
+        expect(rc == 3 and "maps both ways" in err and "direction" in err,
+               f"test --flow sales_orders without --direction asks for it (rc {rc}: {err.strip()})")
     return 1 if failures else 0
 
 
