@@ -25,7 +25,7 @@ DEFAULTS = {
     "access_token_lifetime": 3600,     # seconds
     "auth_code_lifetime": 300,         # seconds
     "refresh_mode": "absolute",        # absolute | sliding | none
-    "refresh_absolute_days": 30,
+    "refresh_absolute_days": None,     # None: the mode's default (absolute 30, sliding 90)
     "refresh_sliding_days": 15,
     "refresh_sliding_infinite": False,
     # Sessions and license limits (None = unlimited / off).

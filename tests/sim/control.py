@@ -27,7 +27,7 @@ from config import DEFAULTS
 _NUMBER_KEYS = {
     # key: may be None
     "access_token_lifetime": False, "auth_code_lifetime": False,
-    "refresh_absolute_days": False, "refresh_sliding_days": False,
+    "refresh_absolute_days": True, "refresh_sliding_days": False,
     "session_idle_timeout": True, "queue_timeout": True, "queue_limit": False,
     "rate_window_seconds": False, "api_user_seats": True, "requests_per_minute": True,
     "concurrent_requests": True, "license_retry_after": True, "action_duration": False,

@@ -26,6 +26,8 @@ SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "api", "offline_acces
                     "api:concurrent_access")
 _VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 DAY = 86400.0
+# The Absolute Lifetime (Days) default of each refresh mode.
+ABSOLUTE_DEFAULT_DAYS = {"absolute": 30, "sliding": 90}
 
 
 class OAuthError(Exception):
@@ -408,7 +410,12 @@ class OAuthService:
         """Expiry of a new refresh token of `grant` (None = never), or False when
         the grant's mode issues none."""
         mode = grant.mode
-        absolute = grant.created + float(self._config.get("refresh_absolute_days")) * DAY
+        days = self._config.get("refresh_absolute_days")
+        if days is None:
+            # Acumatica's defaults differ by mode: Absolute Lifetime is 30 days
+            # in absolute mode and 90 in sliding mode (API-NOTES 1.7).
+            days = ABSOLUTE_DEFAULT_DAYS.get(mode, 30)
+        absolute = grant.created + float(days) * DAY
         if mode == "none":
             return False
         if mode == "sliding":

@@ -319,6 +319,30 @@ class RefreshTest(SimCase):
         self.control("POST", "clock", {"advance_seconds": 3 * DAY})       # day 31 > 30
         self.assertEqual(self.refresh(rt).json()["error"], "invalid_grant")
 
+    def test_sliding_mode_default_absolute_lifetime_is_90_days(self):
+        # Acumatica's Absolute Lifetime default is 90 days in sliding mode
+        # (30 in absolute mode): used every 14 days, the chain lives to day 90.
+        self.configure(refresh_mode="sliding", refresh_sliding_days=15,
+                       refresh_absolute_days=None)
+        rt = self.password_grant()["refresh_token"]
+        for _ in range(6):                                                # days 14 .. 84
+            self.control("POST", "clock", {"advance_seconds": 14 * DAY})
+            r = self.refresh(rt)
+            self.assertEqual(r.status, 200, r.text())
+            rt = r.json()["refresh_token"]
+        self.control("POST", "clock", {"advance_seconds": 7 * DAY})       # day 91 > 90
+        self.assertEqual(self.refresh(rt).json()["error"], "invalid_grant")
+
+    def test_absolute_mode_default_is_30_days(self):
+        self.configure(refresh_mode="absolute", refresh_absolute_days=None)
+        rt = self.password_grant()["refresh_token"]
+        self.control("POST", "clock", {"advance_seconds": 29 * DAY})
+        r = self.refresh(rt)
+        self.assertEqual(r.status, 200, r.text())
+        self.control("POST", "clock", {"advance_seconds": 2 * DAY})       # day 31
+        self.assertEqual(self.refresh(r.json()["refresh_token"]).json()["error"],
+                         "invalid_grant")
+
     def test_sliding_mode_lapses_without_use(self):
         self.configure(refresh_mode="sliding", refresh_sliding_days=15, refresh_absolute_days=90)
         rt = self.password_grant()["refresh_token"]
