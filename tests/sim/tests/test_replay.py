@@ -16,12 +16,14 @@ lines (null there, {"value": ""} on newer builds).
 The sign-in/sign-out exchanges are replayed by sim-A (test_recorded_auth).
 """
 import glob
+import gzip
 import json
 import os
 import unittest
 import urllib.parse
 
 from entity_helpers import make_service, contracts_dir
+from simtest import SimCase
 
 SEED = {"seed": 1, "orders": 5, "customers": 3, "stock_items": 3, "warehouses": 2}
 
@@ -99,6 +101,37 @@ class Comparer:
                 self.problems.append("%s: %s != %s" % (p, kind(a), kind(b)))
 
 
+def adapted_body(rq, cust, item):
+    """The recorded request body with the recorded customer and item replaced
+    by seeded ones (bytes, or None)."""
+    body = rq.get("body_raw") or None
+    if not body:
+        return None
+    body = body.replace('"C1001"', '"%s"' % cust).replace('"01-792584-"', '"%s"' % item)
+    return body.encode("utf-8")
+
+
+def check_answer(test, rq, rs, status, ctype, raw):
+    """The served answer against the recorded one: status, content type,
+    body structure (see the module docstring)."""
+    test.assertEqual(status, rs["status"])
+    test.assertEqual(ctype, rs["headers"]["Content-Type"][0])
+    got = json.loads(raw)
+    want = rs["body"]
+    if rs["status"] >= 400:
+        test.assertEqual(got, want)
+        return
+    cmp = Comparer(test, strict_nulls=rq["method"] == "PUT")
+    if isinstance(want, list):
+        test.assertIsInstance(got, list)
+        test.assertEqual(len(got), len(want))
+        for j, (a, b) in enumerate(zip(want, got)):
+            cmp.record(a, b, "[%d]" % j, "top")
+    else:
+        cmp.record(want, got, "", "top")
+    test.assertEqual(cmp.problems, [])
+
+
 @unittest.skipUnless(os.path.isdir(contracts_dir()), "no ACUMATICA_CONTRACTS folder")
 class ReplayTest(unittest.TestCase):
     def test_recorded_entity_exchanges(self):
@@ -109,30 +142,43 @@ class ReplayTest(unittest.TestCase):
         for name, i, it, uri in recorded_exchanges():
             rq, rs = it["request"], it["response"]
             with self.subTest(fixture=name, interaction=i):
-                body = rq.get("body_raw") or None
-                if body:
-                    body = body.replace('"C1001"', '"%s"' % cust).replace('"01-792584-"', '"%s"' % item)
                 query = dict(urllib.parse.parse_qsl(uri.query))
                 resp = svc.handle(rq["method"], urllib.parse.unquote(uri.path), query,
-                                  body.encode("utf-8") if body else None,
+                                  adapted_body(rq, cust, item),
                                   {k: v[0] for k, v in rq["headers"].items()}, {})
-                self.assertEqual(resp.status, rs["status"])
                 ctype = dict((k.lower(), v) for k, v in resp.headers).get("content-type")
-                self.assertEqual(ctype, rs["headers"]["Content-Type"][0])
-                got = json.loads(resp.body)
-                want = rs["body"]
-                if rs["status"] >= 400:
-                    self.assertEqual(got, want)
-                else:
-                    cmp = Comparer(self, strict_nulls=rq["method"] == "PUT")
-                    if isinstance(want, list):
-                        self.assertIsInstance(got, list)
-                        self.assertEqual(len(got), len(want))
-                        for j, (a, b) in enumerate(zip(want, got)):
-                            cmp.record(a, b, "[%d]" % j, "top")
-                    else:
-                        cmp.record(want, got, "", "top")
-                    self.assertEqual(cmp.problems, [])
+                check_answer(self, rq, rs, resp.status, ctype, resp.body)
+                seen += 1
+        self.assertEqual(seen, 11)
+
+
+@unittest.skipUnless(os.path.isdir(contracts_dir()), "no ACUMATICA_CONTRACTS folder")
+class ReplayOverHttpTest(SimCase):
+    """The same exchanges sent over HTTP to the running simulator, signed in
+    with a cookie session as the recording client was: what the server
+    really sends (status line, Content-Type header, body) is compared."""
+    use_fake = False
+
+    def test_recorded_entity_exchanges_over_http(self):
+        r = self.control("POST", "seed", SEED)
+        self.assertEqual(r.status, 200, r.text())
+        cust = self.control("GET", "records/Customer").json()[0]["CustomerID"]["value"]
+        item = self.control("GET", "records/StockItem").json()[0]["InventoryID"]["value"]
+        c, r = self.login()
+        self.assertEqual(r.status, 204, r.text())
+        skip = {"host", "cookie", "authorization", "content-length", "connection"}
+        seen = 0
+        for name, i, it, uri in recorded_exchanges():
+            rq, rs = it["request"], it["response"]
+            with self.subTest(fixture=name, interaction=i):
+                headers = {k: v[0] for k, v in rq["headers"].items() if k.lower() not in skip}
+                path = self.site + uri.path + ("?" + uri.query if uri.query else "")
+                reply = c.request(rq["method"], path, body=adapted_body(rq, cust, item),
+                                  headers=headers)
+                raw = reply.body
+                if (reply.header("Content-Encoding") or "").lower() == "gzip":
+                    raw = gzip.decompress(raw)    # the recorded client asked for gzip
+                check_answer(self, rq, rs, reply.status, reply.header("Content-Type"), raw)
                 seen += 1
         self.assertEqual(seen, 11)
 
