@@ -188,6 +188,9 @@ static double round_places(double x, int places)
     char buf[64];
     double y;
 
+    /* A number this large has no fractional digits left to round. */
+    if (!isfinite(x * p))
+        return x;
     snprintf(buf, sizeof(buf), "%.12g", x * p);
     y = strtod(buf, NULL);
     return round(y) / p;
@@ -711,6 +714,10 @@ acu_val acu_map_func_call_lambda(acu_run *run, const acu_expr *call)
                 goto out;
             }
             total += x;
+            if (!isfinite(total)) {
+                result = acu_map_v_errf(run, "sum(): the total is too large");
+                goto out;
+            }
         } else {
             const char *s;
             size_t len;

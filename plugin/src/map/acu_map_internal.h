@@ -142,6 +142,12 @@ int acu_map_v_to_text(acu_run *run, const acu_val *v, const char **s, size_t *le
 int acu_map_text_to_number(const char *s, size_t len, double *out);
 /* Format a number the shortest way that reads back the same ("2", "0.1"). */
 int acu_map_format_number(double n, char *buf, size_t cap);
+/* New JSON for a number the engine computed or converted: an integer when
+ * n is whole and exactly representable (|n| < 2^53), otherwise a double
+ * that serialises as the shortest decimal that reads back as n (19.99, not
+ * 19.989999999999998), kept as the object's own text. NULL when n is not
+ * finite (JSON has no text for it) or on no memory. */
+json_object *acu_map_json_number(double n);
 /* New JSON for a value (NULL for null; deep copy of JSON kind). */
 json_object *acu_map_v_to_json(const acu_val *v);
 const char *acu_map_v_kind_name(const acu_val *v);

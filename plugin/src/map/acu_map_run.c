@@ -188,9 +188,12 @@ static json_object *wire_json(acu_run *run, acu_ftype wire, acu_val *v,
         }
         if (v->kind == ACU_V_NUM && v->j != NULL)
             return json_object_get(v->j);
-        if (n == floor(n) && fabs(n) < 9007199254740992.0)
-            return json_object_new_int64((int64_t)n);
-        return json_object_new_double(n);
+        {
+            json_object *num = acu_map_json_number(n);
+            if (num == NULL)
+                snprintf(why, cap, "the number cannot be written as JSON");
+            return num;
+        }
     case ACU_FT_BOOL:
         if (v->kind == ACU_V_BOOL)
             return v->j ? json_object_get(v->j) : json_object_new_boolean(v->b);

@@ -203,6 +203,23 @@ int acu_map_text_to_number(const char *s, size_t len, double *out)
     return 0;
 }
 
+json_object *acu_map_json_number(double n)
+{
+    char text[64];
+    int len;
+
+    if (!isfinite(n))
+        return NULL;
+    if (n == floor(n) && fabs(n) < 9007199254740992.0)
+        return json_object_new_int64((int64_t)n);
+    len = acu_map_format_number(n, text, sizeof(text));
+    if (len < 0 || (size_t)len >= sizeof(text))
+        return NULL;
+    /* The object keeps its own text; json-c's process-wide double format
+     * is never touched (the plugin shares the process with the host). */
+    return json_object_new_double_s(n, text);
+}
+
 json_object *acu_map_v_to_json(const acu_val *v)
 {
     json_object *copy = NULL;
@@ -218,9 +235,7 @@ json_object *acu_map_v_to_json(const acu_val *v)
     case ACU_V_NUM:
         if (v->j != NULL)
             return json_object_get(v->j);
-        if (v->u.n == floor(v->u.n) && fabs(v->u.n) < 9007199254740992.0)
-            return json_object_new_int64((int64_t)v->u.n);
-        return json_object_new_double(v->u.n);
+        return acu_map_json_number(v->u.n);
     case ACU_V_STR:
         if (v->j != NULL)
             return json_object_get(v->j);

@@ -7,6 +7,7 @@ Usage: check_host_cmd.py CONNECTOR_HOST PLUGIN REPO_ROOT
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,8 @@ def main():
         recs = os.path.join(tmp, "orders.jsonl")
         with open(recs, "w") as f:
             f.write(json.dumps({"transaction_number": "W1", "customer_id": "C1",
-                                "lines": [{"sku": "A", "quantity": 1}]}) + "\n")
+                                "lines": [{"sku": "A", "quantity": 1,
+                                           "unit_price": {"amount": "19.99"}}]}) + "\n")
             f.write(json.dumps({"transaction_number": "W2", "customer_id": "C1",
                                 "lines": [{"sku": "A", "quantity": "two"}]}) + "\n")
 
@@ -79,6 +81,11 @@ def main():
         expect(rc == 6, f"test with a rejected record exits 6 (got {rc})")
         expect(len(res) == 2 and res[0]["status"] == "ok"
                and res[0]["record"]["ExternalRef"] == {"value": "W1"}, "test maps the first record")
+        # The number converted from the host's text is printed (and would
+        # be sent) as 19.99, not 19.989999999999998.
+        expect(len(res) == 2 and res[0]["record"]["Details"][0].get("UnitPrice") == {"value": 19.99}
+               and re.search(r'"UnitPrice":\s*\{\s*"value":\s*19\.99\s*\}', out) is not None
+               and "19.98999" not in out, "test prints a converted price as 19.99")
         expect(len(res) == 2 and res[1]["status"] == "rejected"
                and res[1]["errors"][0]["target"] == "/Details/0/OrderQty"
                and res[1]["errors"][0]["source"] == "/lines/0/quantity",

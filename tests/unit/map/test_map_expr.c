@@ -1,6 +1,7 @@
 /* test_map_expr.c - every operator and function of the expression language,
  * and every message of the parser and binder, evaluated against one record.
  * The business's Time Zone Offset is -05:00 throughout. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,9 @@ static const ecase cases[] = {
     {"round(2.675, 2)", "2.68", NULL, 0},
     {"round(2.5)", "3", NULL, 0},
     {"round(-2.5)", "-3", NULL, 0},
+    {"round(1e308, 2)", "1e308", NULL, 0},
+    {"round(-1e308, 10)", "-1e308", NULL, 0},
+    {"sum(lines, 1e308)", NULL, "sum(): the total is too large", 0},
     {"round(n, 11)", NULL, "round() needs a whole number from 0 to 10, got 11", 0},
     {"floor(2.7)", "2", NULL, 0},
     {"ceil(2.1)", "3", NULL, 0},
@@ -346,6 +350,75 @@ static void test_cases(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Numbers the engine computes or converts are written as the shortest
+ * decimal that reads back as the same double: the JSON text is compared, not
+ * the double (json_object_equal would call 19.989999999999998 equal to
+ * 19.99). A copy keeps the text, and whole numbers stay integers. */
+static void test_number_text(void **state)
+{
+    static const struct {
+        const char *expr;
+        const char *text;
+    } ncases[] = {
+        {"to_number('19.99')", "19.99"},
+        {"round(2.675, 2)", "2.68"},
+        {"0.1 + 0.2", "0.30000000000000004"},
+        {"1 / 3", "0.3333333333333333"},
+        {"to_number('-1234567.891')", "-1234567.891"},
+        {"-0.5 * 3", "-1.5"},
+        {"to_number(' 0.07 ')", "0.07"},
+        {"to_number('123456789012.34')", "123456789012.34"},
+        {"1e20 * 3", "3e+20"},
+        {"-1e20 * 3", "-3e+20"},
+        {"to_number('1e-7')", "1e-07"},
+        {"9007199254740992 * 2", "18014398509481984"},
+        {"to_number('42')", "42"},
+        {"2.5 * 2", "5"},
+        {"-4.0", "-4"},
+        {"to_number('-0')", "0"},
+        {"sum(lines, p)", "13.5"},
+        {"n * 1.1", "13.750000000000002"},
+    };
+    int failures = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ncases) / sizeof(ncases[0]); i++) {
+        json_object *got = NULL, *copy = NULL;
+        char why[512];
+        const char *text, *copy_text;
+        int rc = acu_map_eval_text(set, ncases[i].expr, 0, settings, record, &got, why,
+                                   sizeof(why));
+        if (rc != 0) {
+            fprintf(stderr, "[%s]: %s\n", ncases[i].expr, why);
+            failures++;
+            continue;
+        }
+        text = json_object_to_json_string_ext(got, JSON_C_TO_STRING_PLAIN);
+        assert_int_equal(json_object_deep_copy(got, &copy, NULL), 0);
+        copy_text = json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN);
+        if (strcmp(text, ncases[i].text) != 0 || strcmp(copy_text, ncases[i].text) != 0) {
+            fprintf(stderr, "[%s]: expected %s, got %s (copy %s)\n", ncases[i].expr,
+                    ncases[i].text, text, copy_text);
+            failures++;
+        }
+        /* The text reads back as exactly the computed double. */
+        if (strtod(text, NULL) != json_object_get_double(got)) {
+            fprintf(stderr, "[%s]: %s does not read back as %.17g\n", ncases[i].expr, text,
+                    json_object_get_double(got));
+            failures++;
+        }
+        if (strchr(ncases[i].text, '.') == NULL && strchr(ncases[i].text, 'e') == NULL &&
+            fabs(json_object_get_double(got)) < 9007199254740992.0 &&
+            !json_object_is_type(got, json_type_int)) {
+            fprintf(stderr, "[%s]: a whole number should be an integer\n", ncases[i].expr);
+            failures++;
+        }
+        json_object_put(copy);
+        json_object_put(got);
+    }
+    assert_int_equal(failures, 0);
+}
+
 /* Nesting and length caps: hostile input gives an error, not a crash. */
 static void test_limits(void **state)
 {
@@ -416,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_number_text),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tz_parse),
     };

@@ -294,6 +294,42 @@ static void test_sales_order_from_host(void **state)
     acu_mapset_free(set);
 }
 
+/* Numbers converted from the host's text ("19.99") or computed go on the
+ * wire as the shortest decimal that reads back the same: the payload text
+ * is what push sends to Acumatica, so the text is checked, not the value. */
+static void test_numbers_on_the_wire(void **state)
+{
+    acu_mapset *set = load1(
+        "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\","
+        " \"fields\": [{\"target\": \"Details.DiscountAmount\", \"expr\": \"quantity * 0.1\"}],"
+        " \"lookups\": {\"warehouse\": {\"rows\": {\"store-1\": \"RETAIL\"}}}}");
+    acu_map_result r;
+    const char *text;
+
+    (void)state;
+    assert_int_equal(mt_from_host(acu_mapset_get(set, "sales_orders", ACU_MAP_FROM_HOST),
+        "{\"transaction_number\": \"WEB-1\", \"customer_id\": \"C1\", \"location_id\": \"store-1\","
+        " \"lines\": [{\"sku\": \"A\", \"quantity\": \"3\", \"unit_price\": {\"amount\": \"19.99\"}},"
+        "           {\"sku\": \"B\", \"quantity\": 7, \"unit_price\": {\"amount\": \"-1234567.891\"}}],"
+        " \"payments\": [{\"method\": \"Visa\", \"amount\": {\"amount\": \"0.07\"}}]}",
+        &r), CONN_OK);
+    if (r.status != ACU_MAP_OK)
+        fprintf(stderr, "%s\n", json_object_to_json_string(r.errors));
+    assert_int_equal(r.status, ACU_MAP_OK);
+    text = json_object_to_json_string_ext(r.record, JSON_C_TO_STRING_PLAIN);
+    if (strstr(text, "\"UnitPrice\":{\"value\":19.99}") == NULL ||
+        strstr(text, "\"UnitPrice\":{\"value\":-1234567.891}") == NULL ||
+        strstr(text, "\"OrderQty\":{\"value\":3}") == NULL ||
+        strstr(text, "\"DiscountAmount\":{\"value\":0.30000000000000004}") == NULL ||
+        strstr(text, "\"DiscountAmount\":{\"value\":0.7000000000000001}") == NULL ||
+        strstr(text, "\"PaymentAmount\":{\"value\":0.07}") == NULL) {
+        fprintf(stderr, "payload: %s\n", text);
+        fail();
+    }
+    acu_map_result_clear(&r);
+    acu_mapset_free(set);
+}
+
 /* Overlays: add, replace and remove single fields by target (also inside
  * child collections), change filters, add and override lookup rows; the
  * effective mapping shows where each field came from. */
@@ -481,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_to_host_unwrap_and_for_each),
         cmocka_unit_test(test_sales_order_from_host),
+        cmocka_unit_test(test_numbers_on_the_wire),
         cmocka_unit_test(test_overlays),
         cmocka_unit_test(test_example_external_ref),
         cmocka_unit_test(test_tools),
