@@ -181,18 +181,23 @@ static int int_arg(acu_run *run, const char *fn, const acu_val *v, long lo,
 }
 
 /* Round half away from zero at `places` decimals, correcting the binary
- * representation first (2.675 rounds to 2.68 as a person expects). */
+ * representation first (2.675 rounds to 2.68 as a person expects): x * p is
+ * read back from its 15 significant digits, which a double always holds
+ * exactly, so 267.49999999999997 becomes 267.5 while every digit a person
+ * wrote is kept (12345678901.234 keeps its cents). */
 static double round_places(double x, int places)
 {
     double p = pow(10.0, places);
     char buf[64];
-    double y;
+    double y = x * p;
 
     /* A number this large has no fractional digits left to round. */
-    if (!isfinite(x * p))
+    if (!isfinite(y))
         return x;
-    snprintf(buf, sizeof(buf), "%.12g", x * p);
-    y = strtod(buf, NULL);
+    if (fabs(y) < 1e15) {
+        snprintf(buf, sizeof(buf), "%.15g", y);
+        y = strtod(buf, NULL);
+    }
     return round(y) / p;
 }
 
