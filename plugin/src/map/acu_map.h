@@ -79,9 +79,19 @@ typedef struct acu_map_options {
 /* Fill opts from a settings object with the keys endpoint_version,
  * time_zone_offset, create_default_mappings and mapping_overrides (a list of
  * paths or inline objects). The override strings are stored in *storage (a
- * json array the caller puts after using opts). opts->settings = settings.
- * Returns CONN_INVALID with a sentence on a malformed value. */
+ * json object the caller puts after using opts). opts->settings = settings,
+ * opts->diags = diags (may be NULL).
+ * A malformed value does not stop the reading: it is reported to diags
+ * (file "settings", pointer "/<key>") and replaced by what lets the mappings
+ * still be checked: the default version, +00:00, Create Default Mappings
+ * true, a bad overrides entry skipped (the others keep their index, so
+ * their problems name the right "mapping_overrides[i]"). Returns CONN_OK;
+ * CONN_INVALID when a value was malformed (err holds the first as
+ * "settings /<key>: <sentence>"; with diags given, opts is complete and
+ * acu_mapset_load on it fails with that problem and every other one of the
+ * mappings; without diags, do not load); CONN_NOMEM. */
 conn_status acu_map_options_from_settings(json_object *settings,
+                                          acu_map_diags *diags,
                                           acu_map_options *opts,
                                           json_object **storage,
                                           conn_error *err);
@@ -100,7 +110,8 @@ conn_status acu_mapset_load(const acu_map_options *opts, acu_mapset **out,
 void acu_mapset_free(acu_mapset *set);
 
 /* acu_map_options_from_settings + acu_mapset_load in one call: what init
- * does with the subscription's settings object (diags may be NULL). */
+ * does with the subscription's settings object (diags may be NULL). A
+ * malformed setting is reported with every problem of the mappings. */
 conn_status acu_mapset_load_settings(json_object *settings, acu_map_diags *diags,
                                      acu_mapset **out, conn_error *err);
 

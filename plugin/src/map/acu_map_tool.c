@@ -4,6 +4,7 @@
  * reading the mapping options from a settings object. */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,55 +90,100 @@ static void free_list(json_object *jso, void *userdata)
     free(userdata);
 }
 
+/* The problems found in the settings the loader reads. */
+typedef struct setting_problems {
+    acu_map_diags *diags; /* each problem, when given */
+    conn_error *err;      /* the first one */
+    size_t count;
+} setting_problems;
+
+/* Report a malformed setting at `pointer` ("/time_zone_offset"): to the
+ * diagnostics as file "settings", and the first one to err as
+ * "settings <pointer>: <sentence>". */
+static void setting_problem(setting_problems *p, const char *pointer,
+                            const char *fmt, ...) ACU_MAP_PRINTF(3, 4);
+static void setting_problem(setting_problems *p, const char *pointer,
+                            const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (p->diags != NULL)
+        acu_map_diags_add(p->diags, "settings", pointer, 0, "%s", msg);
+    if (p->count++ == 0)
+        acu_map_err(p->err, CONN_INVALID, "settings %s: %s", pointer, msg);
+}
+
 conn_status acu_map_options_from_settings(json_object *settings,
+                                          acu_map_diags *diags,
                                           acu_map_options *opts,
                                           json_object **storage,
                                           conn_error *err)
 {
+    setting_problems prob = {diags, err, 0};
     json_object *v, *store;
 
     memset(opts, 0, sizeof(*opts));
     *storage = NULL;
     opts->settings = settings;
+    opts->diags = diags;
     opts->create_default_mappings = 1;
     if (json_object_object_get_ex(settings, "endpoint_version", &v) &&
         !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_string))
-            return acu_map_err(err, CONN_INVALID, "settings: endpoint_version must be text such as \"22.200.001\"");
-        opts->endpoint_version = json_object_get_string(v);
+            setting_problem(&prob, "/endpoint_version",
+                            "endpoint_version must be text such as \"22.200.001\"; the mappings "
+                            "are checked against 22.200.001");
+        else
+            opts->endpoint_version = json_object_get_string(v);
     }
     if (json_object_object_get_ex(settings, "time_zone_offset", &v) &&
         !json_object_is_type(v, json_type_null)) {
         int minutes = 0;
         if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
             double hours = json_object_get_double(v);
-            if (fabs(hours) > 18)
-                return acu_map_err(err, CONN_INVALID, "settings: time_zone_offset %g is outside -18..+18 hours", hours);
-            minutes = (int)lround(hours * 60);
+            if (!(fabs(hours) <= 18))
+                setting_problem(&prob, "/time_zone_offset",
+                                "time_zone_offset %g is outside -18..+18 hours; the mappings "
+                                "are checked with +00:00", hours);
+            else
+                minutes = (int)lround(hours * 60);
         } else if (!json_object_is_type(v, json_type_string) ||
                    acu_map_parse_tz_offset(json_object_get_string(v), &minutes) != 0) {
-            return acu_map_err(err, CONN_INVALID,
-                               "settings: time_zone_offset '%.40s' is not an offset such as -05:00, +0530, UTC+2 or -5",
-                               json_object_get_string(v));
+            minutes = 0;
+            setting_problem(&prob, "/time_zone_offset",
+                            "time_zone_offset '%.40s' is not an offset such as -05:00, +0530, "
+                            "UTC+2 or -5; the mappings are checked with +00:00",
+                            json_object_get_string(v));
         }
         opts->tz_offset_minutes = minutes;
     }
     if (json_object_object_get_ex(settings, "create_default_mappings", &v) &&
         !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_boolean))
-            return acu_map_err(err, CONN_INVALID, "settings: create_default_mappings must be true or false");
-        opts->create_default_mappings = json_object_get_boolean(v);
+            setting_problem(&prob, "/create_default_mappings",
+                            "create_default_mappings must be true or false; the mappings are "
+                            "checked as if it were true");
+        else
+            opts->create_default_mappings = json_object_get_boolean(v);
     }
     if (!json_object_object_get_ex(settings, "mapping_overrides", &v) ||
         json_object_is_type(v, json_type_null))
-        return CONN_OK;
-    if (!json_object_is_type(v, json_type_array))
-        return acu_map_err(err, CONN_INVALID, "settings: mapping_overrides must be a list of file paths or JSON objects");
+        goto done;
+    if (!json_object_is_type(v, json_type_array)) {
+        setting_problem(&prob, "/mapping_overrides",
+                        "mapping_overrides must be a list of file paths or JSON objects");
+        goto done;
+    }
     store = json_object_new_array();
     if (store == NULL)
         return acu_map_err(err, CONN_NOMEM, "out of memory");
     for (size_t i = 0; i < json_object_array_length(v); i++) {
         json_object *o = json_object_array_get_idx(v, i);
+        char ptr[48];
         if (json_object_is_type(o, json_type_string)) {
             json_object_array_add(store, json_object_get(o));
         } else if (json_object_is_type(o, json_type_object) ||
@@ -146,9 +192,12 @@ conn_status acu_map_options_from_settings(json_object *settings,
             const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
             json_object_array_add(store, json_object_new_string(t));
         } else {
-            json_object_put(store);
-            return acu_map_err(err, CONN_INVALID,
-                               "settings: mapping_overrides[%zu] must be a file path or a JSON object", i);
+            /* Skipped; a NULL keeps the others at their own index. */
+            snprintf(ptr, sizeof(ptr), "/mapping_overrides/%zu", i);
+            setting_problem(&prob, ptr,
+                            "mapping_overrides[%zu] must be a file path or a JSON object; it "
+                            "is skipped and the others are checked", i);
+            json_object_array_add(store, NULL);
         }
     }
     {
@@ -159,8 +208,10 @@ conn_status acu_map_options_from_settings(json_object *settings,
             json_object_put(store);
             return acu_map_err(err, CONN_NOMEM, "out of memory");
         }
-        for (size_t i = 0; i < n; i++)
-            list[i] = json_object_get_string(json_object_array_get_idx(store, i));
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(store, i);
+            list[i] = e != NULL ? json_object_get_string(e) : NULL;
+        }
         /* The list lives as long as storage: keep its pointer in a userdata. */
         holder = json_object_new_object();
         if (holder == NULL) {
@@ -174,7 +225,8 @@ conn_status acu_map_options_from_settings(json_object *settings,
         opts->override_count = n;
         *storage = holder;
     }
-    return CONN_OK;
+done:
+    return prob.count > 0 ? CONN_INVALID : CONN_OK;
 }
 
 /* ---- the tools ---- */
@@ -327,13 +379,11 @@ conn_status acu_map_tool(json_object *settings, const char *request, size_t len,
         goto out;
     }
     memset(&lerr, 0, sizeof(lerr));
-    lst = acu_map_options_from_settings(settings, &opts, &storage, &lerr);
-    if (lst == CONN_OK) {
-        opts.diags = diags;
+    /* A malformed setting is one more problem: the mappings are still
+     * loaded (with a stand-in value) so that theirs are reported too. */
+    lst = acu_map_options_from_settings(settings, diags, &opts, &storage, &lerr);
+    if (lst == CONN_OK || lst == CONN_INVALID)
         lst = acu_mapset_load(&opts, &set, &lerr);
-    } else if (lst == CONN_INVALID) {
-        acu_map_diags_add(diags, "settings", "", 0, "%s", lerr.message);
-    }
     if (lst == CONN_NOMEM || lst == CONN_INTERNAL) {
         st = acu_map_err(err, lst, "%s", lerr.message);
         goto out;
@@ -448,15 +498,23 @@ conn_status acu_mapset_load_settings(json_object *settings, acu_map_diags *diags
 {
     acu_map_options opts;
     json_object *storage = NULL;
+    acu_map_diags *own = NULL;
     conn_status st;
 
     *out = NULL;
-    st = acu_map_options_from_settings(settings, &opts, &storage, err);
-    if (st == CONN_OK) {
-        opts.diags = diags;
-        st = acu_mapset_load(&opts, out, err);
+    if (diags == NULL) {
+        own = acu_map_diags_new();
+        if (own == NULL)
+            return acu_map_err(err, CONN_NOMEM, "mappings: out of memory");
+        diags = own;
     }
+    /* A malformed setting does not stop the load: acu_mapset_load reports
+     * it with every problem of the mappings and fails. */
+    st = acu_map_options_from_settings(settings, diags, &opts, &storage, err);
+    if (st == CONN_OK || st == CONN_INVALID)
+        st = acu_mapset_load(&opts, out, err);
     json_object_put(storage);
+    acu_map_diags_free(own);
     return st;
 }
 

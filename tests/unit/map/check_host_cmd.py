@@ -62,6 +62,16 @@ def main():
                "'CustomerOrdr' to remove; did you mean 'CustomerOrder'?" in out, "validate prints every problem")
         expect("not-a-real-secret" not in out + err, "no secret in the output")
 
+        # A bad setting the loader reads is one problem among the others.
+        bad_tz = os.path.join(tmp, "bad_tz.json")
+        with open(bad_tz, "w") as f:
+            json.dump(dict(bad, time_zone_offset="noon"), f)
+        rc, out, err = run(host, ["mappings", "validate", "--plugin", plugin, "--config", bad_tz], state)
+        expect(rc == 3 and "settings /time_zone_offset: time_zone_offset 'noon' is not an offset" in out
+               and "mapping_overrides[0] /fields/0/target: unknown field 'OrderQuantity'" in out
+               and "settings: " not in out and "settings /: " not in out,
+               "validate reports a bad time_zone_offset and still checks the overlays")
+
         rc, out, err = run(host, ["mappings", "validate", "--plugin", plugin, "--config", good_path], state)
         expect(rc == 0 and "10 mappings for endpoint 22.200.001 are valid" in out, "validate of good settings")
 

@@ -555,6 +555,127 @@ static void test_settings_and_helpers(void **state)
     json_object_put(rec);
 }
 
+/* Load from a settings object; every needle must be among the problems and
+ * in err.message, and no line may carry a doubled "settings" prefix. */
+static void expect_settings_problems(const char *settings_text, const char *const *needles)
+{
+    json_object *settings = mt_json(settings_text);
+    acu_map_diags *d = acu_map_diags_new();
+    acu_mapset *set = NULL;
+    conn_error err;
+    conn_status st;
+
+    memset(&err, 0, sizeof(err));
+    st = acu_mapset_load_settings(settings, d, &set, &err);
+    for (size_t i = 0; needles[i]; i++) {
+        if (!mt_has_diag(d, needles[i]) || strstr(err.message, needles[i]) == NULL) {
+            fprintf(stderr, "settings %s:\n  expected: %s\n  got:\n", settings_text, needles[i]);
+            mt_print_diags(d);
+        }
+        assert_true(mt_has_diag(d, needles[i]));
+        assert_non_null(strstr(err.message, needles[i]));
+    }
+    assert_int_equal(st, CONN_INVALID);
+    assert_null(set);
+    assert_null(strstr(err.message, "settings: "));
+    assert_null(strstr(err.message, "settings /: "));
+    /* Without a caller's list the same lines come back in err. */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(acu_mapset_load_settings(settings, NULL, &set, &err), CONN_INVALID);
+    for (size_t i = 0; needles[i]; i++)
+        assert_non_null(strstr(err.message, needles[i]));
+    acu_map_diags_free(d);
+    json_object_put(settings);
+}
+
+#define TYPO_OVERLAY \
+    "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\"," \
+    " \"fields\": [{\"target\": \"Details.OrderQuantity\", \"source\": \"quantity\"}]}"
+#define TYPO_SENTENCE \
+    "/fields/0/target: unknown field 'OrderQuantity' on SalesOrderDetail; did you mean 'OrderQty'?"
+
+/* A malformed setting the loader reads is one problem among the others: it
+ * is reported with its own pointer, a stand-in value is used, and the
+ * overlays are still checked, so every problem is reported at once. */
+static void test_settings_problems_do_not_hide_others(void **state)
+{
+    (void)state;
+    {
+        const char *n[] = {"settings /time_zone_offset: time_zone_offset 'noon' is not an offset "
+                           "such as -05:00, +0530, UTC+2 or -5; the mappings are checked with +00:00",
+                           "mapping_overrides[0] " TYPO_SENTENCE, NULL};
+        expect_settings_problems("{\"time_zone_offset\": \"noon\", \"mapping_overrides\": [" TYPO_OVERLAY "]}", n);
+    }
+    {
+        const char *n[] = {"settings /time_zone_offset: time_zone_offset 20 is outside -18..+18 hours; "
+                           "the mappings are checked with +00:00",
+                           "mapping_overrides[0] " TYPO_SENTENCE, NULL};
+        expect_settings_problems("{\"time_zone_offset\": 20, \"mapping_overrides\": [" TYPO_OVERLAY "]}", n);
+    }
+    {
+        const char *n[] = {"settings /time_zone_offset: time_zone_offset 'true' is not an offset", NULL};
+        expect_settings_problems("{\"time_zone_offset\": true}", n);
+    }
+    {
+        /* Checked as if true: the overlay finds the default sales_orders. */
+        const char *n[] = {"settings /create_default_mappings: create_default_mappings must be true or "
+                           "false; the mappings are checked as if it were true",
+                           "mapping_overrides[0] " TYPO_SENTENCE, NULL};
+        expect_settings_problems("{\"create_default_mappings\": \"no\", \"mapping_overrides\": [" TYPO_OVERLAY "]}", n);
+    }
+    {
+        const char *n[] = {"settings /mapping_overrides: mapping_overrides must be a list of file paths "
+                           "or JSON objects", NULL};
+        expect_settings_problems("{\"mapping_overrides\": \"/tmp/overlay.json\"}", n);
+    }
+    {
+        /* The malformed entry is skipped; the next keeps its index. */
+        const char *n[] = {"settings /mapping_overrides/0: mapping_overrides[0] must be a file path or a "
+                           "JSON object; it is skipped and the others are checked",
+                           "mapping_overrides[1] " TYPO_SENTENCE, NULL};
+        expect_settings_problems("{\"mapping_overrides\": [42, " TYPO_OVERLAY "]}", n);
+    }
+    {
+        const char *n[] = {"settings /endpoint_version: endpoint_version must be text such as "
+                           "\"22.200.001\"; the mappings are checked against 22.200.001",
+                           "settings /time_zone_offset: time_zone_offset '+99:00' is not an offset",
+                           "mapping_overrides[0] " TYPO_SENTENCE, NULL};
+        expect_settings_problems("{\"endpoint_version\": 22.2, \"time_zone_offset\": \"+99:00\","
+                                 " \"mapping_overrides\": [" TYPO_OVERLAY "]}", n);
+    }
+    {
+        /* An unsupported version still stops (there is no catalogue to
+         * check against), and says so once. */
+        const char *n[] = {"settings /endpoint_version: endpoint version '9.9' is not supported", NULL};
+        expect_settings_problems("{\"endpoint_version\": \"9.9\"}", n);
+    }
+    {
+        /* The options alone: CONN_INVALID, every problem in the list, the
+         * first in err, and the stand-in values. */
+        json_object *settings = mt_json("{\"time_zone_offset\": \"x\", \"create_default_mappings\": 1,"
+                                        " \"mapping_overrides\": [\"/a.json\", null, \"/b.json\"]}");
+        acu_map_diags *d = acu_map_diags_new();
+        json_object *storage = NULL;
+        acu_map_options o;
+        conn_error err;
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(acu_map_options_from_settings(settings, d, &o, &storage, &err), CONN_INVALID);
+        assert_int_equal(acu_map_diags_count(d), 3);
+        assert_non_null(strstr(err.message, "settings /time_zone_offset: time_zone_offset 'x'"));
+        assert_int_equal(o.tz_offset_minutes, 0);
+        assert_int_equal(o.create_default_mappings, 1);
+        assert_ptr_equal(o.diags, d);
+        assert_int_equal(o.override_count, 3);
+        assert_string_equal(o.overrides[0], "/a.json");
+        assert_null(o.overrides[1]);
+        assert_string_equal(o.overrides[2], "/b.json");
+        assert_true(mt_has_diag(d, "settings /mapping_overrides/1: mapping_overrides[1] must be a file path"));
+        json_object_put(storage);
+        acu_map_diags_free(d);
+        json_object_put(settings);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_every_problem_at_once),
         cmocka_unit_test(test_no_defaults),
         cmocka_unit_test(test_settings_and_helpers),
+        cmocka_unit_test(test_settings_problems_do_not_hide_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
