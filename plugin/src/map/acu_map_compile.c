@@ -1152,9 +1152,21 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
                     report_at(&b, p, "unknown field '%s' on %s", leaf, owner);
                 rc = -1;
             } else {
+                /* A field that failed to compile or was dropped for its own
+                 * problem still counts: only that problem is reported. */
+                json_object *written = member(doc, "fields");
+                json_object *dropped = member(doc, "$dropped_targets");
                 for (size_t k = 0; k < m->root.nfields; k++)
                     if (strcmp(m->root.fields[k].target, name) == 0)
                         mapped = 1;
+                for (size_t k = 0; !mapped && k < acu_arr_len(written); k++) {
+                    const char *t = mstr(json_object_array_get_idx(written, k), "target");
+                    mapped = t != NULL && strcmp(t, name) == 0;
+                }
+                for (size_t k = 0; !mapped && k < acu_arr_len(dropped); k++) {
+                    const char *t = json_object_get_string(json_object_array_get_idx(dropped, k));
+                    mapped = t != NULL && strcmp(t, name) == 0;
+                }
                 if (!mapped && m->dir == ACU_MAP_FROM_HOST) {
                     report_at(&b, p, "match field '%s' is not the target of any field of this mapping, so it could never find a record",
                               name);

@@ -146,12 +146,35 @@ static void strip_list(json_object *arr)
     }
 }
 
+/* Note in "$dropped_targets" the targets of the top-level field entries
+ * that are about to be dropped: a "match" naming one of them is not a
+ * problem of its own (the entry's problem is reported already). */
+static void note_dropped_targets(json_object *doc, json_object *fields)
+{
+    json_object *noted = NULL;
+
+    for (size_t i = 0; i < acu_arr_len(fields); i++) {
+        json_object *e = json_object_array_get_idx(fields, i);
+        const char *t = mstr(e, "target");
+        if (t == NULL || !json_object_object_get_ex(e, "$invalid", NULL))
+            continue;
+        if (noted == NULL) {
+            noted = json_object_new_array();
+            if (noted == NULL || json_object_object_add(doc, "$dropped_targets", noted) != 0)
+                return;
+        }
+        json_object_array_add(noted, json_object_new_string(t));
+    }
+}
+
 static void strip_invalid(json_object *doc)
 {
     json_object *v;
 
-    if (json_object_object_get_ex(doc, "fields", &v))
+    if (json_object_object_get_ex(doc, "fields", &v)) {
+        note_dropped_targets(doc, v);
         strip_list(v);
+    }
     if (json_object_object_get_ex(doc, "skip_filters", &v))
         strip_list(v);
     if (json_object_object_get_ex(doc, "error_filters", &v))
@@ -456,6 +479,17 @@ static void apply_overlay(loader *L, json_object *base, json_object *ov,
     if (member(ov, "fields"))
         apply_field_ops(L, base, member(ov, "fields"), file, mstr(base, "name"),
                         mstr(base, "direction"));
+    if (member(ov, "$dropped_targets")) {
+        json_object *dropped = member(base, "$dropped_targets");
+        if (dropped == NULL) {
+            dropped = json_object_new_array();
+            if (dropped == NULL || json_object_object_add(base, "$dropped_targets", dropped) != 0)
+                return;
+        }
+        for (size_t i = 0; i < acu_arr_len(member(ov, "$dropped_targets")); i++)
+            json_object_array_add(dropped, json_object_get(
+                json_object_array_get_idx(member(ov, "$dropped_targets"), i)));
+    }
 }
 
 /* Merge one checked, annotated document. */

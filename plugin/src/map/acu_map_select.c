@@ -110,6 +110,7 @@ static void present(json_object *o)
         }
     }
     json_object_object_del(o, "$origins");
+    json_object_object_del(o, "$dropped_targets");
     json_object_object_foreach(o, k, v) {
         (void)k;
         present(v);

@@ -555,6 +555,55 @@ static void test_settings_and_helpers(void **state)
     json_object_put(rec);
 }
 
+/* Load one overlay; exactly one problem, containing needle. */
+static void expect_only_problem(const char *doc, const char *needle)
+{
+    const char *ov[] = {doc, NULL};
+    acu_mapset *set = NULL;
+    acu_map_diags *d = NULL;
+    conn_error err;
+    conn_status st = mt_load(1, NULL, NULL, ov, &set, &d, &err);
+
+    if (acu_map_diags_count(d) != 1 || !mt_has_diag(d, needle)) {
+        fprintf(stderr, "expected only:\n  %s\nfor:\n  %s\ngot:\n", needle, doc);
+        mt_print_diags(d);
+    }
+    assert_int_equal(st, CONN_INVALID);
+    assert_int_equal(acu_map_diags_count(d), 1);
+    assert_true(mt_has_diag(d, needle));
+    acu_map_diags_free(d);
+}
+
+/* A field whose own entry is wrong still counts as the target of its
+ * "match" entry: only the real problem is reported, not a second one
+ * saying the match field is mapped by nothing. */
+static void test_match_field_with_a_broken_entry(void **state)
+{
+    (void)state;
+    expect_only_problem(
+        "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\","
+        " \"fields\": [{\"target\": \"CustomerOrder\", \"op\": \"replace\", \"expr\": \"uper(transaction_number)\"}]}",
+        "mapping_overrides[0] /fields/0/expr, column 1: unknown function 'uper'; did you mean 'upper'?");
+    /* An entry dropped for a problem of its shape (both source and expr). */
+    expect_only_problem(
+        "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\", \"match\": [\"ExternalRef\"],"
+        " \"fields\": [{\"target\": \"CustomerOrder\", \"op\": \"remove\"},"
+        "            {\"target\": \"ExternalRef\", \"op\": \"add\", \"source\": \"a\", \"expr\": \"b\"}]}",
+        "mapping_overrides[0] /fields/1: the field mapping has more than one of");
+    /* A complete mapping: the match field's expression fails to bind. */
+    expect_only_problem(
+        "{\"name\": \"m\", \"direction\": \"from_host\", \"entity\": \"SalesOrder\", \"record_type\": \"transaction\","
+        " \"match\": [\"CustomerOrder\"],"
+        " \"fields\": [{\"target\": \"CustomerOrder\", \"expr\": \"number +\"}]}",
+        "mapping_overrides[0] /fields/0/expr, column 9: expected a value");
+    /* The match field really mapped by nothing is still reported. */
+    expect_only_problem(
+        "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\","
+        " \"fields\": [{\"target\": \"CustomerOrder\", \"op\": \"remove\"}]}",
+        "mappings/22.200.001/sales_orders.from_host.json /match/0: match field 'CustomerOrder' is not the target "
+        "of any field of this mapping, so it could never find a record");
+}
+
 /* Load from a settings object; every needle must be among the problems and
  * in err.message, and no line may carry a doubled "settings" prefix. */
 static void expect_settings_problems(const char *settings_text, const char *const *needles)
@@ -689,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_no_defaults),
         cmocka_unit_test(test_settings_and_helpers),
         cmocka_unit_test(test_settings_problems_do_not_hide_others),
+        cmocka_unit_test(test_match_field_with_a_broken_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
