@@ -123,8 +123,16 @@ conn_status acu_auth_load(acu_auth *a, conn_error *err)
     return CONN_OK;
 }
 
+int64_t acu_auth_token_timeout_ms(const acu_auth *a)
+{
+    int64_t t = (int64_t)a->inst->settings.request_timeout * 1000;
+
+    return t > 0 && t < 60000 ? t : 60000;
+}
+
 void acu_auth_settle(acu_auth *a, const conn_error *err)
 {
+    acu_auth_claim_release(a);
     a->busy = ACU_RENEW_NONE;
     acu_secret_free(a->spent_refresh);
     a->spent_refresh = NULL;
@@ -157,6 +165,7 @@ conn_status acu_auth_token_post(acu_auth *a, const char *what, const char *form,
     /* A token request spends a code or a rotating refresh token: it is
      * never repeated blindly. */
     spec.idempotent = 0;
+    spec.timeout_ms = (long)acu_auth_token_timeout_ms(a);
     st = acu_http_submit(a->inst->http, &spec, 1, done, a, err);
     free(url);
     return st;
@@ -503,8 +512,20 @@ acu_auth_state acu_auth_renew(acu_auth *a, int force, conn_error *err)
             return ACU_AUTH_READY;
     }
     if (a->have_tokens && a->tok.refresh_token != NULL) {
-        if (start_refresh(a, err) != CONN_OK)
+        switch (acu_auth_claim_refresh(a, err)) {
+        case ACU_CLAIM_ADOPTED:
+            acu_log(a->inst, CONN_LOG_INFO, NULL,
+                    "another process renewed the tokens first; using its tokens");
+            return ACU_AUTH_READY;
+        case ACU_CLAIM_FAILED:
             return ACU_AUTH_FAILED;
+        case ACU_CLAIM_TAKEN:
+            break;
+        }
+        if (start_refresh(a, err) != CONN_OK) {
+            acu_auth_claim_release(a);
+            return ACU_AUTH_FAILED;
+        }
         return ACU_AUTH_BUSY;
     }
     if (s->grant_type == ACU_GRANT_PASSWORD) {
@@ -649,6 +670,7 @@ void acu_auth_free(acu_auth *a)
     }
     forget_tokens(a);
     acu_secret_free(a->spent_refresh);
+    acu_auth_claim_release(a);
     free(a);
 }
 

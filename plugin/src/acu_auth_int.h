@@ -28,6 +28,11 @@ struct acu_auth {
     char *blob;
     size_t blob_len;
     char *spent_refresh;   /* the refresh token being spent (secret) */
+    /* Our claim on the refresh token being spent (acu_auth_claim.c): the
+     * exact stored text, for releasing it with state_cas; NULL when none. */
+    char *claim;
+    size_t claim_len;
+    char claim_id[24];     /* who we are in claims; random, made once */
     /* Cookie sign-in. */
     int cookie_session;
 };
@@ -39,6 +44,29 @@ int64_t acu_auth_margin_ms(const acu_tokens *t);
 /* Read the stored tokens (when they belong to these settings) and use
  * them. CONN_NOT_FOUND when there are none. */
 conn_status acu_auth_load(acu_auth *a, conn_error *err);
+
+/* The longest a token request may take: Request Timeout, at most a
+ * minute (the token endpoint does not queue like the API). */
+int64_t acu_auth_token_timeout_ms(const acu_auth *a);
+
+/* Claiming the refresh token before spending it (acu_auth_claim.c). */
+typedef enum acu_claim_result {
+    ACU_CLAIM_TAKEN,   /* ours to spend; release it when the renewal ends */
+    ACU_CLAIM_ADOPTED, /* another process rotated it; its tokens are in use */
+    ACU_CLAIM_FAILED   /* err says why (host state, should_stop) */
+} acu_claim_result;
+
+/* Claim a->tok.refresh_token in host state, or wait while another process
+ * holds a live claim on it until that process has stored the rotated
+ * tokens (ADOPTED) or its claim lapses (then TAKEN). Blocks the call while
+ * it waits, polling should_stop. */
+acu_claim_result acu_auth_claim_refresh(acu_auth *a, conn_error *err);
+
+/* Remove our claim (only if it is still ours); no-op without one. */
+void acu_auth_claim_release(acu_auth *a);
+
+/* How long a claim lives: the token request timeout and 5 s. */
+int64_t acu_auth_claim_ttl_ms(const acu_auth *a);
 
 /* Start renewing the credentials. READY when nothing had to be sent (the
  * stored tokens were renewed by another process), BUSY when a request is

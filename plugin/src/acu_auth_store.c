@@ -73,6 +73,14 @@ conn_status acu_store_cas_secret(conn_instance *inst, const char *key,
                                  swapped, err);
 }
 
+conn_status acu_store_cas(conn_instance *inst, const char *key, const char *expected,
+                          size_t elen, const char *val, size_t len, int *swapped,
+                          conn_error *err)
+{
+    *swapped = 0;
+    return inst->host->state_cas(inst->ctx, key, expected, elen, val, len, 0, swapped, err);
+}
+
 static int get_str(json_object *o, const char *k, char **out, int required)
 {
     json_object *v;

@@ -12,8 +12,19 @@
  *                      Replaced with state_cas whenever a refresh token is
  *                      spent (expected = the exact bytes that held the spent
  *                      token), so two processes sharing the subscription
- *                      never both keep using one rotated token. Tokens stored
+ *                      never both keep using one rotated token; the token is
+ *                      claimed (acu.oauth.refresh_claim) before it is spent,
+ *                      so they never both spend it either. Tokens stored
  *                      for another client_id, API URL or grant are ignored.
+ *
+ *   acu.oauth.refresh_claim  Not secret. The claim of the process about to
+ *                      spend the refresh token (acu_auth_claim.c):
+ *                      {"v":1, "by":<random claimant id>,
+ *                       "token":<base64url SHA-256 of the refresh token>,
+ *                       "until":<ms since the epoch>}
+ *                      Written and removed with state_cas; while it lives,
+ *                      other processes wait for the rotated tokens instead
+ *                      of spending the same refresh token.
  *
  *   acu.oauth.pending  SECRET. An authorization-code flow in progress:
  *                      {"v":1, "state":..., "verifier":..., "redirect_uri":...,
@@ -32,6 +43,7 @@
 
 #define ACU_KEY_TOKENS "acu.oauth.tokens"
 #define ACU_KEY_PENDING "acu.oauth.pending"
+#define ACU_KEY_REFRESH_CLAIM "acu.oauth.refresh_claim"
 
 /* Read a key into a malloc'd NUL-terminated buffer. CONN_NOT_FOUND when
  * absent (then *val is NULL). */
@@ -47,6 +59,11 @@ conn_status acu_store_cas_secret(conn_instance *inst, const char *key,
                                  const char *expected, size_t elen,
                                  const char *val, size_t len, int *swapped,
                                  conn_error *err);
+
+/* Compare-and-swap a key that holds no secret (val NULL: delete). */
+conn_status acu_store_cas(conn_instance *inst, const char *key, const char *expected,
+                          size_t elen, const char *val, size_t len, int *swapped,
+                          conn_error *err);
 
 /* The decoded acu.oauth.tokens. */
 typedef struct acu_tokens {

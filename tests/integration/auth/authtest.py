@@ -6,6 +6,7 @@ Secrets the tests learn (the simulator's password and client secret, codes
 they see in redirects, the plugin's tokens exported by the harness) are
 appended to <group>/secrets.list, never printed.
 """
+import itertools
 import json
 import os
 import shutil
@@ -147,6 +148,9 @@ def write_config(out, settings, name="settings.json"):
     return path
 
 
+_HARNESS_RUNS = itertools.count(1)
+
+
 class Harness:
     """Runs acu_auth_harness; results are the parsed JSON lines."""
 
@@ -155,10 +159,13 @@ class Harness:
         self.state = state
 
     def start(self, settings, steps, clock_offset_ms=0, subscription="sub"):
+        # Each process its own output files: two may run at once, and the
+        # secret scan reads them all afterwards.
+        name = "harness-%d" % next(_HARNESS_RUNS)
         cfg = write_config(self.out, settings)
-        stdout = open(self.out.path("harness.stdout"), "w+")
-        log = self.out.path("harness.log")
-        stderr = open(self.out.path("harness.stderr"), "w")
+        stdout = open(self.out.path(name + ".stdout"), "w+")
+        log = self.out.path(name + ".log")
+        stderr = open(self.out.path(name + ".stderr"), "w")
         cmd = [HARNESS, "--plugin", PLUGIN, "--config", cfg, "--state", self.state,
                "--subscription", subscription, "--clock-offset-ms", str(clock_offset_ms),
                "--log", log] + list(steps)

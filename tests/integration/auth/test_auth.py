@@ -6,12 +6,16 @@ the simulator, through the reference host's real loader and state
 
 Every output is captured under ACU_LOG_DIR/<group>/ for secret_scan.py.
 """
+import base64
+import hashlib
 import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -269,18 +273,124 @@ class RotationTests(Base):
         log_b = self.h.last_log
         self.assertEqual(self.step(ra, 3)["status"], "OK", ra)
         self.assertEqual(self.step(rb, 3)["status"], "OK", rb)
+        # One process claimed the refresh token in host state and spent it;
+        # the other saw the claim, never sent the token, and took the
+        # winner's rotated tokens.
         race = [t["status"] for t in self.token_requests(first)]
-        self.assertEqual(sorted(race), [200, 400])
-        # The loser used the winner's tokens.
+        self.assertEqual(race, [200])
+        self.assertEqual(sum("waiting for its result" in log for log in (log_a, log_b)), 1,
+                         (log_a, log_b))
         self.assertEqual(sum("another process renewed the tokens first" in log
                              for log in (log_a, log_b)), 1, (log_a, log_b))
         self.assertEqual(self.sim.stats()["live_refresh_tokens"], 1)
+        self.assertNotIn("invalid_grant", self.sim.stats().get("token_errors", {}))
         # The stored refresh token is the one valid token: a third process
         # renews with it.
         self.sim.faults([])
         res = self.h.run(s, '{"step":"probe","requests":1}', clock_offset_ms=2 * HOUR_MS)
         self.assertEqual(res[0]["status"], "OK", res)
         self.assertEqual(self.token_requests()[-1]["status"], 200)
+        self.h.export(s)
+
+    def race(self, s, clock_offset_ms=HOUR_MS):
+        """Two processes renew at the same moment; their answers and logs."""
+        go = self.out.path("go")
+        ready = [self.out.path("ready-a"), self.out.path("ready-b")]
+        for p in [go] + ready:
+            if os.path.exists(p):
+                os.unlink(p)
+        handles = [self.h.start(s, ["@touch:" + r, "@wait-file:" + go,
+                                    '{"step":"probe","requests":3}'],
+                                clock_offset_ms=clock_offset_ms) for r in ready]
+        deadline = time.time() + 30
+        while not all(os.path.exists(p) for p in ready) and time.time() < deadline:
+            time.sleep(0.01)
+        open(go, "w").close()
+        results, logs = [], []
+        for hd in handles:
+            results.append(self.h.finish(hd))
+            logs.append(self.h.last_log)
+        return results, logs
+
+    def test_reuse_detection_never_costs_the_chain(self):
+        # An identity server that revokes the whole chain when a refresh
+        # token is reused: two processes of an authorized subscription renew
+        # at once and the customer does not have to authorize again.
+        s = self.sim.settings("authorization_code", redirect_url="https://app.example.com/cb")
+        self.sim.set(auto_approve=True, redirect_uris=["https://app.example.com/cb"],
+                     refresh_reuse_revokes_chain=True)
+        res = self.h.run(s, '{"step":"begin"}')
+        status, location = follow(res[0]["answer"]["authorization_url"])
+        self.out.secret(query(location)["code"])
+        res = self.h.run(s, json.dumps({"step": "complete", "redirect_url": location}))
+        self.assertEqual(res[0]["status"], "OK", res)
+        first = self.last_id()
+        self.sim.faults([{"method": "POST", "path": "/identity/connect/token$",
+                          "delay_ms": 400}])
+        results, logs = self.race(s)
+        for r in results:
+            self.assertEqual(self.step(r, 3)["status"], "OK", r)
+        self.assertEqual([t["status"] for t in self.token_requests(first)], [200])
+        # Later runs keep renewing on the same chain.
+        self.sim.faults([])
+        res = self.h.run(s, '{"step":"probe","requests":1}', clock_offset_ms=2 * HOUR_MS)
+        self.assertEqual(res[0]["status"], "OK", res)
+        self.assertEqual([t["status"] for t in self.token_requests(first)], [200, 200])
+        self.h.export(s)
+
+    def stored_refresh_fingerprint(self, s):
+        """base64url(SHA-256) of the stored refresh token, as claims name it."""
+        # Outside the scanned logs (it holds the tokens), gone right after.
+        fd, mine = tempfile.mkstemp(prefix="tokens-")
+        os.close(fd)
+        os.unlink(mine)
+        try:
+            self.h.run(s, "@export-secrets:" + mine)
+            with open(mine) as f:
+                access, refresh = f.read().splitlines()[:2]
+        finally:
+            if os.path.exists(mine):
+                os.unlink(mine)
+        self.out.secret(access, refresh)
+        digest = hashlib.sha256(refresh.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def plant_claim(self, token_fp, until_ms):
+        with sqlite3.connect(self.state) as db:
+            db.execute("INSERT OR REPLACE INTO state (subscription, key, value, secret, "
+                       "updated_ms) VALUES ('sub', 'acu.oauth.refresh_claim', ?, 0, ?)",
+                       (json.dumps({"v": 1, "by": "a-process-that-died", "token": token_fp,
+                                    "until": until_ms}).encode(), int(time.time() * 1000)))
+
+    def test_claim_of_a_dead_process_lapses(self):
+        s = self.sim.settings("password")
+        self.login(s)
+        fp = self.stored_refresh_fingerprint(s)
+        first = self.last_id()
+        # A claim on the stored token that nobody will finish, lapsing in
+        # 2.5 s of the plugin's clock: the plugin waits, then renews itself.
+        now_plugin = int(time.time() * 1000) + HOUR_MS
+        self.plant_claim(fp, now_plugin + 2500)
+        t0 = time.time()
+        res = self.h.run(s, '{"step":"probe","requests":1}', clock_offset_ms=HOUR_MS)
+        self.assertEqual(res[0]["status"], "OK", res)
+        self.assertGreaterEqual(time.time() - t0, 2.0)
+        self.assertIn("waiting for its result", self.h.last_log)
+        self.assertIn("renewing here", self.h.last_log)
+        self.assertEqual([t["status"] for t in self.token_requests(first)], [200])
+        # Released after use: the next renewal does not wait.
+        with sqlite3.connect(self.state) as db:
+            rows = db.execute("SELECT count(*) FROM state WHERE key = "
+                              "'acu.oauth.refresh_claim'").fetchone()[0]
+        self.assertEqual(rows, 0)
+        # A live claim on an older token (already rotated) is no claim on
+        # the current one: renewed at once.
+        self.plant_claim(fp, int(time.time() * 1000) + 3 * HOUR_MS)
+        t0 = time.time()
+        res = self.h.run(s, '{"step":"probe","requests":1}', clock_offset_ms=2 * HOUR_MS)
+        self.assertEqual(res[0]["status"], "OK", res)
+        self.assertLess(time.time() - t0, 2.0)
+        self.assertNotIn("waiting for its result", self.h.last_log)
         self.h.export(s)
 
     def test_invalid_grant_means_authorize_again(self):
