@@ -35,33 +35,92 @@ class CustomersPushTest(flowtest.FlowTestCase):
             {"email": "new.buyer@example.com", "name": "New buyer", "phone": "+1 555 0100"},
             {"email": shared, "name": "Which one?"},
             {"name": "No way to match"},
+            # A CustomerID Acumatica does not know, with another customer's
+            # e-mail: the record names its customer, so a new customer is
+            # created for it (numbered by Acumatica, as recorded, the id kept
+            # in AccountRef); the customer with the e-mail is never touched.
             {"customer_id": "NO-SUCH-ID", "email": email_of[ids[2]], "name": "Id unknown, e-mail known"},
         ]
         run = h.push("customers", records)
         self.assertEqual(run.rc, 6, run)
         self.assertEqual([r["outcome"] for r in run.results],
-                         ["updated", "updated", "created", "rejected", "rejected", "updated"])
+                         ["updated", "updated", "created", "rejected", "rejected", "created"])
         res = [r["result"] for r in run.results]
         self.assertEqual(res[0]["CustomerID"], ids[0])
         self.assertEqual(res[1]["CustomerID"], ids[1])
-        self.assertEqual(res[5]["CustomerID"], ids[2])
+        made_for_id = res[5]["CustomerID"]
+        self.assertNotIn(made_for_id, before)
         self.assertIn("2 Acumatica customers have MainContact.Email", res[3]["message"])
         new_id = res[2]["CustomerID"]
         self.assertNotIn(new_id, before)
         after = {v(c["CustomerID"]): c for c in sim.records("Customer")}
         self.assertEqual(v(after[ids[0]]["CustomerName"]), "Renamed by id")
         self.assertEqual(v(after[ids[1]]["CustomerName"]), "Renamed by e-mail")
-        self.assertEqual(v(after[ids[2]]["CustomerName"]), "Id unknown, e-mail known")
+        self.assertEqual(after[ids[2]], before[ids[2]])
+        self.assertEqual(v(after[made_for_id]["CustomerName"]), "Id unknown, e-mail known")
+        self.assertEqual(v(after[made_for_id]["AccountRef"]), "NO-SUCH-ID")
+        self.assertEqual(v(after[made_for_id]["MainContact"]["Email"]), email_of[ids[2]])
         self.assertEqual(v(after[new_id]["CustomerName"]), "New buyer")
         self.assertEqual(v(after[new_id]["MainContact"]["Email"]), "new.buyer@example.com")
         self.assertEqual(v(after[ids[6]]["CustomerName"]), v(before[ids[6]]["CustomerName"]))
         self.assertEqual(v(after[ids[7]]["CustomerName"]), v(before[ids[7]]["CustomerName"]))
-        self.assertEqual(len(after), len(before) + 1)
-        # The new customer pushed again (by its e-mail): updated, not made twice.
-        again = h.push("customers", [records[2]])
-        self.assertEqual([r["outcome"] for r in again.results], ["updated"], again)
+        self.assertEqual(len(after), len(before) + 2)
+        # The new customers pushed again (by e-mail; by the id, kept in
+        # AccountRef): updated, not made twice.
+        again = h.push("customers", [records[2], records[5]])
+        self.assertEqual([r["outcome"] for r in again.results], ["updated", "updated"], again)
         self.assertEqual(again.results[0]["result"]["CustomerID"], new_id)
-        self.assertEqual(len(sim.records("Customer")), len(before) + 1)
+        self.assertEqual(again.results[1]["result"]["CustomerID"], made_for_id)
+        final = {v(c["CustomerID"]): c for c in sim.records("Customer")}
+        self.assertEqual(len(final), len(before) + 2)
+        self.assertEqual(final[ids[2]], before[ids[2]])
+        self.assertEqual(h.markers(), [])
+
+    # Where Acumatica keeps the CustomerID it is given (manual numbering), a
+    # CustomerID it does not know is created with that id, whatever else
+    # the record carries: the customer with the same e-mail (or with the id
+    # in AccountRef) is another customer and is never read for a match nor
+    # written. The answer of the create lost: the look-up by the id finds
+    # the customer made, not the one with the e-mail.
+    def test_unknown_id_is_created_with_it(self):
+        sim = self.start_sim("--seed", 44, "--customers", 4, "--items", 2, "--orders", 0,
+                             "--warehouses", 1,
+                             "--config-json", '{"customer_numbering": "manual"}')
+        h = self.host(sim)
+        before = {v(c["CustomerID"]): c for c in sim.records("Customer")}
+        ids = sorted(before)
+        email = v(before[ids[2]]["MainContact"]["Email"])
+        # Another customer already carries the unknown id in AccountRef.
+        sim.put("Customer", {"CustomerID": ids[3], "AccountRef": {"value": "NEW-0002"}})
+        before[ids[3]] = {v(c["CustomerID"]): c for c in sim.records("Customer")}[ids[3]]
+        records = [
+            {"customer_id": "NEW-0001", "email": email, "name": "Id unknown, e-mail known"},
+            {"customer_id": "NEW-0002", "name": "Id unknown, in another's AccountRef"},
+        ]
+        sim.faults([{"method": "PUT", "path": "/Customer$", "times": 1, "commit_then_drop": True}])
+        run = h.push("customers", records)
+        self.assertEqual([r["outcome"] for r in run.results], ["created", "created"], run)
+        self.assertEqual(sorted(r["result"]["CustomerID"] for r in run.results),
+                         ["NEW-0001", "NEW-0002"])
+        after = {v(c["CustomerID"]): c for c in sim.records("Customer")}
+        self.assertEqual(len(after), len(before) + 2)
+        for cid in ids:
+            self.assertEqual(after[cid], before[cid], cid)
+        self.assertEqual(v(after["NEW-0001"]["CustomerName"]), "Id unknown, e-mail known")
+        self.assertEqual(v(after["NEW-0001"]["MainContact"]["Email"]), email)
+        self.assertEqual(v(after["NEW-0002"]["CustomerName"]),
+                         "Id unknown, in another's AccountRef")
+        # Pushed again: the same two customers updated.
+        records[0]["name"] = "Renamed by its id"
+        again = h.push("customers", records)
+        self.assertEqual([r["outcome"] for r in again.results], ["updated", "updated"], again)
+        self.assertEqual([r["result"]["CustomerID"] for r in again.results],
+                         ["NEW-0001", "NEW-0002"])
+        final = {v(c["CustomerID"]): c for c in sim.records("Customer")}
+        self.assertEqual(len(final), len(before) + 2)
+        self.assertEqual(v(final["NEW-0001"]["CustomerName"]), "Renamed by its id")
+        for cid in ids:
+            self.assertEqual(final[cid], before[cid], cid)
         self.assertEqual(h.markers(), [])
 
     def test_create_with_lost_answer(self):
@@ -80,18 +139,37 @@ class CustomersPushTest(flowtest.FlowTestCase):
 
     # When Acumatica numbers customers itself (the given CustomerID is not
     # kept - the recorded instance turned 123 into C1165, the simulator's
-    # default), the host's id is kept in AccountRef, which is in the match
-    # list: a lost answer and a second push find the customer made first.
+    # default), the host's id goes in AccountRef. A lost answer is resolved
+    # by the customer with that AccountRef that was not there before the
+    # create; the number it got is kept in host state, so a second push
+    # updates that customer. A customer that already had the id in
+    # AccountRef is another customer: never taken for it, never written.
     def test_given_id_numbered_by_acumatica(self):
         sim = self.start_sim("--seed", 47, "--customers", 3, "--items", 2, "--orders", 0,
                              "--warehouses", 1)
         h = self.host(sim)
+        before = {v(c["CustomerID"]): c for c in sim.records("Customer")}
+        other = sorted(before)[1]
+        sim.put("Customer", {"CustomerID": other, "AccountRef": "WEB-0001"})
+        before[other] = {v(c["CustomerID"]): c for c in sim.records("Customer")}[other]
         record = {"customer_id": "WEB-0001", "name": "Numbered elsewhere"}
         sim.faults([{"method": "PUT", "path": "/Customer$", "times": 1, "commit_then_drop": True}])
-        h.push("customers", [record])
-        h.push("customers", [record])
-        made = [c for c in sim.records("Customer") if v(c["CustomerName"]) == "Numbered elsewhere"]
-        self.assertEqual(len(made), 1, [v(c["CustomerID"]) for c in made])
+        first = h.push("customers", [record])
+        self.assertEqual([r["outcome"] for r in first.results], ["created"], first)
+        self.assertTrue(first.results[0]["result"].get("recovered"), first)
+        number = first.results[0]["result"]["CustomerID"]
+        self.assertNotIn(number, before)
+        record["name"] = "Renamed"
+        second = h.push("customers", [record])
+        self.assertEqual([r["outcome"] for r in second.results], ["updated"], second)
+        self.assertEqual(second.results[0]["result"]["CustomerID"], number)
+        after = {v(c["CustomerID"]): c for c in sim.records("Customer")}
+        self.assertEqual(sorted(after), sorted(list(before) + [number]))
+        for cid in before:
+            self.assertEqual(after[cid], before[cid], cid)
+        self.assertEqual(v(after[number]["CustomerName"]), "Renamed")
+        self.assertEqual(v(after[number]["AccountRef"]), "WEB-0001")
+        self.assertEqual(h.markers(), [])
 
 
 class TrackingPushTest(flowtest.FlowTestCase):
