@@ -7,6 +7,8 @@ them, so a change applies to the next request without a restart.
 import copy
 import threading
 
+import secrets_log
+
 DEFAULTS = {
     # Where the instance lives and how it presents itself.
     "site_path": "/AcumaticaERP",
@@ -53,12 +55,17 @@ DEFAULTS = {
 }
 
 
+# Keys whose values are secrets: recorded in the secrets file (secrets_log).
+SECRET_KEYS = ("password", "client_secret")
+
+
 class Config:
     def __init__(self, overrides=None):
         self._lock = threading.Lock()
         self._values = copy.deepcopy(DEFAULTS)
         if overrides:
             self._values.update(overrides)
+        secrets_log.record(*(self._values.get(k) for k in SECRET_KEYS))
 
     def get(self, key, default=None):
         with self._lock:
@@ -71,6 +78,7 @@ class Config:
                 if key not in self._values:
                     raise KeyError(key)
             self._values.update(copy.deepcopy(changes))
+        secrets_log.record(*(changes.get(k) for k in SECRET_KEYS))
 
     def snapshot(self):
         with self._lock:

@@ -15,6 +15,9 @@ A rule selects requests and says what goes wrong:
      "body": {...} or "text", "content_type": "...",   # optional body override
      "reset": true,                         # cut the connection before handling
      "slow_body": 200,                      # send the response at 200 bytes/s
+     "stall_body": 65000,                   # send the head and half the body, then
+                                            # nothing for 65 s (or until the client
+                                            # gives up and closes), then the rest
      "commit_then_drop": true}              # handle fully, then cut the connection
 
 Rules are tried in order; the first that fires decides. Control paths
@@ -27,10 +30,10 @@ import threading
 import wire
 from http_types import Response
 
-KINDS = ("status", "reset", "slow_body", "commit_then_drop")
+KINDS = ("status", "reset", "slow_body", "stall_body", "commit_then_drop")
 _KEYS = {"name", "method", "path", "query", "every", "probability", "seed", "times",
          "delay_ms", "status", "retry_after", "body", "content_type", "reset",
-         "slow_body", "commit_then_drop"}
+         "slow_body", "stall_body", "commit_then_drop"}
 
 
 class FaultRule:
@@ -61,13 +64,14 @@ class FaultRule:
             raise ValueError("rule %d: choose one of %s" % (index, ", ".join(KINDS)))
         if not actions and self.delay_ms is None:
             raise ValueError("rule %d: no action (status, delay_ms, reset, slow_body, "
-                             "commit_then_drop)" % index)
+                             "stall_body, commit_then_drop)" % index)
         self.kind = actions[0] if actions else "delay"
         self.status = _int(spec, "status", index, minimum=100)
         if self.status is not None and self.status > 599:
             raise ValueError("rule %d: status must be 100..599" % index)
         self.retry_after = spec.get("retry_after")
         self.slow_body = _int(spec, "slow_body", index, minimum=1)
+        self.stall_body = _int(spec, "stall_body", index, minimum=1)
         self.matched = 0
         self.fired = 0
 
@@ -80,8 +84,9 @@ def _int(spec, key, index, minimum):
     value = spec.get(key)
     if value is None or value is False:
         return None
-    if value is True and key in ("slow_body",):
-        raise ValueError("rule %d: %s is bytes per second" % (index, key))
+    if value is True and key in ("slow_body", "stall_body"):
+        raise ValueError("rule %d: %s is %s" % (index, key, "bytes per second"
+                                                if key == "slow_body" else "milliseconds"))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
         raise ValueError("rule %d: %s must be a number >= %d" % (index, key, minimum))
     return int(value)

@@ -19,6 +19,7 @@ import threading
 import urllib.parse
 import uuid
 
+import secrets_log
 import sessions as sessions_mod
 import wire
 
@@ -248,6 +249,7 @@ class OAuthService:
 
     def _approve(self, request):
         code = secrets.token_urlsafe(32)
+        secrets_log.record(code)
         record = AuthCode(request["client_id"], request["redirect_uri"], request["scopes"],
                           request["challenge"], self._config.get("username"),
                           self._clock.now() + float(self._config.get("auth_code_lifetime")))
@@ -330,6 +332,8 @@ class OAuthService:
         raise OAuthError("unsupported_grant_type")
 
     def _grant_code(self, form, client_id):
+        # A verifier is the client's secret whether or not it is right.
+        secrets_log.record(form.get("code_verifier"))
         code = form.get("code")
         if not code:
             raise OAuthError("invalid_request", "code is required")
@@ -441,6 +445,7 @@ class OAuthService:
             except sessions_mod.SeatLimitReached:
                 raise _LoginLimit()
         access = secrets.token_urlsafe(32)
+        secrets_log.record(access)
         self._grants[grant.id] = grant
         self._access[access] = AccessToken(grant, scopes, now + lifetime)
         body = {"access_token": access, "expires_in": lifetime, "token_type": "Bearer",
@@ -449,6 +454,7 @@ class OAuthService:
             expiry = self._refresh_expiry(grant, now, first, old_expiry)
             if expiry is not False:
                 refresh = secrets.token_urlsafe(32)
+                secrets_log.record(refresh)
                 self._refresh[refresh] = RefreshToken(grant, expiry)
                 body["refresh_token"] = refresh
         self._stats.inc("tokens_issued")

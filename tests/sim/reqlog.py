@@ -3,10 +3,11 @@
 Every request under the site path (not the /_sim/ control paths) gets one log
 entry: method, path, query (secret values masked), status, start and end time
 (wall-clock epoch seconds, float — real time, not the test clock, so a client
-can correlate them with its own clock) and the number of site requests in
-flight when it started, itself included. Nothing secret is ever stored: no
-bodies, no headers, no cookies; query parameters that can carry a secret are
-replaced by "***".
+can correlate them with its own clock), the number of site requests in
+flight when it started, itself included, and the TCP connection it came on
+(`connection`, numbered in accept order, and the client's `peer_port`).
+Nothing secret is ever stored: no bodies, no headers, no cookies; query
+parameters that can carry a secret are replaced by "***".
 """
 import threading
 import time
@@ -76,8 +77,11 @@ class RequestLog:
         self._next_id = 1
         self._in_flight = 0
 
-    def begin(self, method, path, query):
-        """Record the start of a request; returns its entry (a dict)."""
+    def begin(self, method, path, query, connection=None, peer_port=None):
+        """Record the start of a request; returns its entry (a dict).
+        `connection` numbers the TCP connection it came on (1, 2, ... in
+        the order the server accepted them) and `peer_port` is the client's
+        port on it: requests sent on one kept-alive connection share both."""
         with self._lock:
             self._in_flight += 1
             entry = {
@@ -85,6 +89,7 @@ class RequestLog:
                 "query": mask_query(query), "status": None,
                 "start": time.time(), "end": None,
                 "concurrency": self._in_flight,
+                "connection": connection, "peer_port": peer_port,
             }
             self._next_id += 1
             self._entries.append(entry)

@@ -19,6 +19,7 @@ HTTP/1.1 default; a client that sends Accept-Encoding: gzip gets bodies of
 import email.utils
 import gzip
 import json
+import select
 import socket
 import ssl
 import struct
@@ -271,6 +272,14 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
     request_queue_size = 256
+    _connections = 0
+    _connections_lock = threading.Lock()
+
+    def next_connection(self):
+        """A number for a newly accepted TCP connection: 1, 2, ..."""
+        with self._connections_lock:
+            self._connections += 1
+            return self._connections
 
     def handle_error(self, request, client_address):
         """Clients that vanish or fail the TLS handshake are normal here."""
@@ -294,6 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        self.connection_number = self.server.next_connection()
         try:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -374,10 +384,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(3)
 
     # ---- response side ---------------------------------------------------------------
-    def _send(self, reply, slow_bps=None, on_last=None):
+    def _send(self, reply, slow_bps=None, on_last=None, stall_ms=None, on_abandon=None):
         """Write the response. `on_last()` runs just before the last bytes are
         handed to the socket, so whoever has seen the whole response can
-        already find it in the request log."""
+        already find it in the request log. With `stall_ms` the head and half
+        the body go out, then nothing for that long; a client that closes the
+        connection meanwhile gets no more and `on_abandon()` runs instead."""
         body = reply.body or b""
         headers = list(reply.headers)
         status = reply.status
@@ -394,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        if no_body or not body or not slow_bps:
+        if no_body or not body or not (slow_bps or stall_ms):
             # Head and body in one send: separate small writes would meet
             # Nagle + delayed ACK and cost ~40 ms per response.
             self._headers_buffer.append(b"\r\n")
@@ -405,6 +417,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.flush_headers()
             return
         self.end_headers()
+        if stall_ms:
+            self._send_stalled(body, stall_ms, on_last, on_abandon)
+            return
         step = max(1, slow_bps // 10)
         for i in range(0, len(body), step):
             chunk = body[i:i + step]
@@ -412,6 +427,24 @@ class _Handler(BaseHTTPRequestHandler):
                 on_last()
             self.wfile.write(chunk)
             time.sleep(len(chunk) / float(slow_bps))
+
+    def _send_stalled(self, body, stall_ms, on_last, on_abandon):
+        """The stall_body fault, after the head has gone out: half the body,
+        a pause of stall_ms, the rest. The pause ends early when the
+        connection becomes readable: the client gave up (closed it) - a
+        client has nothing else to send in the middle of an answer."""
+        cut = len(body) // 2
+        if cut:
+            self.wfile.write(body[:cut])
+        readable, _, _ = select.select([self.connection], [], [], stall_ms / 1000.0)
+        if readable:
+            self.close_connection = True
+            if on_abandon:
+                on_abandon()
+            return
+        if on_last:
+            on_last()
+        self.wfile.write(body[cut:])
 
     def _drop(self):
         """Cut the connection at once (RST), nothing more is sent."""
@@ -436,7 +469,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sim" or path.startswith("/_sim/"):
             self._control(sim, path, query, headers)
             return
-        entry = sim.log.begin(self.command, path, query)
+        entry = sim.log.begin(self.command, path, query, connection=self.connection_number,
+                              peer_port=self.client_address[1])
         extra = {}
         done = []
 
@@ -485,8 +519,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _site(self, sim, path, raw_query, query, headers, extra, finish):
         """Handle one site request. `extra` collects log fields; `finish(status)`
         completes the log entry (status None = connection dropped)."""
-        def send(reply, slow_bps=None):
-            self._send(reply, slow_bps, on_last=lambda: finish(reply.status))
+        def send(reply, slow_bps=None, stall_ms=None):
+            def abandoned():
+                # The client gave up during a stall: what it never fully got.
+                extra["handled_status"] = reply.status
+                finish(None)
+            self._send(reply, slow_bps, on_last=lambda: finish(reply.status), stall_ms=stall_ms,
+                       on_abandon=abandoned)
 
         try:
             body = self._read_body(strict=True)
@@ -520,7 +559,8 @@ class _Handler(BaseHTTPRequestHandler):
             finish(None)
             self._drop()
             return
-        send(reply, slow_bps=rule.slow_body if rule is not None else None)
+        send(reply, slow_bps=rule.slow_body if rule is not None else None,
+             stall_ms=rule.stall_body if rule is not None else None)
 
 
 def _accepts_gzip(accept_encoding):

@@ -18,6 +18,7 @@ import time
 import uuid
 from email.utils import formatdate
 
+import secrets_log
 import wire
 
 
@@ -43,6 +44,7 @@ class Session:
         self.last_seen = now
         self.open = True
         self.expires_at = None                  # hard end (the token of an `api`-only grant)
+        secrets_log.record(self.sid, self.ticket)
 
     def describe(self):
         """What the entity service and /_sim/sessions may see (no cookie values)."""
