@@ -100,6 +100,46 @@ class Validate(unittest.TestCase):
         for key in ("password", "client_secret"):
             self.assertNotIn(settings[key], r.stdout + r.stderr)
 
+    def test_every_problem_printed_with_the_right_count(self):
+        # More problems than init's 1 KiB message holds: the plugin logs the
+        # rest; validate prints them all on stdout, one per line, the
+        # unknown keys with their suggestions, and counts them right.
+        bad = self.write("many.json", json.dumps({
+            "api_url": "ftp://nowhere.example/A",
+            "grant_type": "sideways",
+            "page_size": -5,
+            "concurrent_connections": "many",
+            "time_zone_offset": "+99:99",
+            "tracking_poll_days": "x",
+            "tenant": 5,
+            "username": 7,
+            "pasword": "x",
+            "api_ulr": "https://x.example/A",
+            "zzzz_qqq_totally_unknown": 1,
+        }))
+        r = run("validate", "--plugin", PLUGIN_A, "--config", bad, "--state", self.state)
+        self.assertEqual(r.returncode, EXIT_INVALID, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        for line in lines:
+            self.assertTrue(line.startswith(bad + ": "), line)
+        problems = [line[len(bad) + 2:] for line in lines]
+        self.assertEqual(len(problems), len(set(problems)), problems)
+        self.assertFalse([p for p in problems if "more problem" in p], problems)
+        for key in ("api_url", "grant_type", "page_size", "concurrent_connections",
+                    "time_zone_offset", "tracking_poll_days", "tenant", "username"):
+            self.assertEqual(len([p for p in problems if p.startswith(key + " (")]), 1,
+                             (key, problems))
+        self.assertIn('unknown setting "pasword"; did you mean "password" (Password)?',
+                      problems)
+        self.assertIn('unknown setting "api_ulr"; did you mean "api_url" (API URL)?', problems)
+        self.assertEqual(len([p for p in problems
+                              if p.startswith('unknown setting "zzzz_qqq_totally_unknown"')]),
+                         1, problems)
+        self.assertGreaterEqual(len(problems), 14, problems)
+        self.assertIn("%s is invalid: %d problems" % (bad, len(problems)), r.stderr)
+        # Printed once: not repeated as warnings on stderr.
+        self.assertNotIn("pasword", r.stderr)
+
     def test_missing_config_file(self):
         r = run("validate", "--plugin", PLUGIN_A, "--config", os.path.join(self.tmp, "none.json"))
         self.assertEqual(r.returncode, EXIT_OTHER)
