@@ -213,6 +213,42 @@ class RuntimeTest(hosttest.HostTestCase):
         self.assertEqual(sum(self.out_ids("alpha").values()), 35)
         self.assertFalse(os.path.exists(sock))
 
+    def test_one_call_at_a_time_per_subscription_parallel_across(self):
+        # Two subscriptions, each a pull that keeps finding new records and
+        # a push draining a queue, on three workers: a subscription's calls
+        # never overlap (the synthetic plugin logs it if one enters while
+        # another runs), different subscriptions' calls do.
+        now = int(time.time() * 1000)
+        subs = []
+        for name in ("a", "b"):
+            subs.append({"name": name, "plugin_version": "1.0.0",
+                         "settings": {"total": 100000, "page": 5, "page_delay_ms": 30,
+                                      "rate_per_s": 150, "t0_ms": now, "push_delay_ms": 10},
+                         "flows": [pull_flow(every="50ms"), push_flow(every="50ms", batch=4)]})
+        self.host_file(subs, workers=3)
+        for name in ("a", "b"):
+            write_lines(self.path("orders-%s.jsonl" % name),
+                        [{"id": "%s%03d" % (name, i), "do": "ok"} for i in range(120)])
+            r = host("enqueue", "--config", self.path("host.json"), "--subscription", name,
+                     "--flow", "orders", "--in", self.path("orders-%s.jsonl" % name))
+            self.assertEqual(r.rc, 0, r)
+        rt = self.start()
+        time.sleep(4)
+        self.assertEqual(rt.stop(), 0)
+        self.assertFalse([l for l in rt.lines() if "ABI VIOLATION" in l["message"]])
+        runs = query(self.db(), "SELECT subscription, direction, start_ms, end_ms FROM runs "
+                                "WHERE end_ms IS NOT NULL ORDER BY start_ms")
+        by_sub = collections.defaultdict(list)
+        for sub, direction, start, end in runs:
+            by_sub[sub].append((start, end, direction))
+        for sub, rows in by_sub.items():
+            self.assertGreater(len({d for _, _, d in rows}), 1, sub)  # pulls and pushes
+            for (s1, e1, _), (s2, _, _) in zip(rows, rows[1:]):
+                self.assertGreaterEqual(s2, e1, "%s: two runs overlap" % sub)
+        across = sum(1 for s1, e1, _ in by_sub["a"] for s2, e2, _ in by_sub["b"]
+                     if s1 < e2 and s2 < e1)
+        self.assertGreater(across, 0, "the two subscriptions never ran at the same time")
+
     # -- SIGTERM -----------------------------------------------------------
 
     def test_sigterm_asks_calls_to_stop_after_the_grace(self):

@@ -21,6 +21,7 @@
  * fails (a version that cannot start).
  */
 #include <json-c/json.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct conn_instance {
     long long t0_ms;
     double rate_per_s;
     int no_checkpoint;
+    atomic_int in_call; /* calls running in this instance (must stay <= 1) */
     char emit_bad[16];
     char report_bug[32];
     char sink_file[1024];
@@ -220,7 +222,8 @@ static conn_status emit_one(conn_instance *in, const char *flow, long i)
     return in->host->emit(in->ctx, flow, "item", id, rec, (size_t)n);
 }
 
-static conn_status p_pull(conn_instance *in, const char *request, size_t len, conn_error *err)
+static conn_status pull_body(conn_instance *in, const char *request, size_t len,
+                             conn_error *err)
 {
     json_object *req = json_tokener_parse(request), *v;
     char flow[64], cursor[64], totals[200];
@@ -302,8 +305,8 @@ static void report(conn_instance *in, size_t i, conn_outcome o, const char *resu
     in->host->report(in->ctx, i, o, result, result != NULL ? strlen(result) : 0);
 }
 
-static conn_status p_push(conn_instance *in, const char *flow, const conn_buf *records,
-                          size_t count, conn_error *err)
+static conn_status push_body(conn_instance *in, const char *flow, const conn_buf *records,
+                             size_t count, conn_error *err)
 {
     int stopped = 0;
 
@@ -383,6 +386,36 @@ static void p_shutdown(conn_instance *in)
 static int p_can_unload(void)
 {
     return 1;
+}
+
+/* The ABI's rule - the host never calls one instance from two threads at
+ * once - checked: a call that finds another one running says so in the
+ * host log, which the runtime tests read. */
+static void enter(conn_instance *in, const char *violation)
+{
+    if (atomic_fetch_add(&in->in_call, 1) != 0)
+        in->host->log(in->ctx, CONN_LOG_ERROR, NULL, violation);
+}
+
+static conn_status p_pull(conn_instance *in, const char *request, size_t len, conn_error *err)
+{
+    conn_status st;
+
+    enter(in, "SYNTH ABI VIOLATION: pull entered while another call runs");
+    st = pull_body(in, request, len, err);
+    atomic_fetch_sub(&in->in_call, 1);
+    return st;
+}
+
+static conn_status p_push(conn_instance *in, const char *flow, const conn_buf *records,
+                          size_t count, conn_error *err)
+{
+    conn_status st;
+
+    enter(in, "SYNTH ABI VIOLATION: push entered while another call runs");
+    st = push_body(in, flow, records, count, err);
+    atomic_fetch_sub(&in->in_call, 1);
+    return st;
 }
 
 static const conn_plugin_api api = {
