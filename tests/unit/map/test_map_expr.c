@@ -143,6 +143,15 @@ static const ecase cases[] = {
     {"round(1e308, 2)", "1e308", NULL, 0},
     {"round(-1e308, 10)", "-1e308", NULL, 0},
     {"sum(lines, 1e308)", NULL, "sum(): the total is too large", 0},
+    {"n * 1e308", NULL, "column 3: the result of '*' is too large", 0},
+    {"1e308 * 10", NULL, "this always fails: column 7: the result of '*' is too large", 0},
+    {"n * 1e306 + 1.7e308", NULL, "column 11: the result of '+' is too large", 0},
+    {"-1.7e308 - n * 1e306", NULL, "the result of '-' is too large", 0},
+    {"1e308 / (n / 1e10)", NULL, "the result of '/' is too large", 0},
+    {"to_string(n * 1e299, '0.00')", NULL, "to_string(): the number is too large to format", 0},
+    {"to_string(n, '0.#0')", NULL, "to_string(): in the format '0.#0' every 0 after the point comes before any #", 0},
+    {"to_string(n, i)", NULL, "to_string(): the format must be text", 0},
+    {"to_bool(lines)", NULL, "to_bool() needs text, a number or a boolean, got a list", 0},
     {"round(n, 11)", NULL, "round() needs a whole number from 0 to 10, got 11", 0},
     {"floor(2.7)", "2", NULL, 0},
     {"ceil(2.1)", "3", NULL, 0},
@@ -196,6 +205,13 @@ static const ecase cases[] = {
     {"add_days(d, 1)", "\"2024-03-02\"", NULL, 0},
     {"add_days(dt, -1)", "\"2024-02-29T14:05:00Z\"", NULL, 0},
     {"add_days(nul, 1)", "null", NULL, 0},
+    {"to_utc(i)", NULL, "to_utc() needs a date as text, got a number", 0},
+    {"add_days(b, 1)", NULL, "add_days() needs a date as text, got a boolean", 0},
+    {"format_date(lines, '%Y')", NULL, "format_date() needs a date as text, got a list", 0},
+    {"local_date(s)", NULL, "local_date(): '  Hello World  ' is not a date (expected e.g. 2024-03-01T14:05:00Z or 2024-03-01)", 0},
+    {"parse_date(d, i)", NULL, "parse_date() needs text and a format", 0},
+    {"parse_date(i, '%Y')", NULL, "parse_date() needs text and a format", 0},
+    {"format_date(dt, i)", NULL, "format_date(): the format must be text of at most 200 bytes", 0},
     /* emptiness */
     {"coalesce(nul, e, 'x')", "\"x\"", NULL, 0},
     {"coalesce(nul)", "null", NULL, 0},
@@ -235,6 +251,11 @@ static const ecase cases[] = {
     {"count(lines, q / z)", "0", NULL, 0}, /* z of each line: null */
     {"count(lines, q / parent.z)", NULL, "division by zero", 0},
     {"sum(lines)", NULL, "sum() takes 2 arguments, not 1", 0},
+    {"join(lines, sku, 1)", NULL, "join(): the separator must be text", 0},
+    {"join(lines, sku, nul)", NULL, "join(): the separator must be text", 0},
+    {"join(lines, this)", NULL, "join(): element 0 gives an object, not text", 0},
+    {"count(lines, count(lines, count(lines, count(lines, count(lines, count(lines,"
+     " count(lines, count(lines, q)))))))) ", NULL, "count() nests too deeply", 0},
     /* settings */
     {"setting('Time Zone Offset')", "\"-05:00\"", NULL, 0},
     {"setting('tenant')", "\"Acme\"", NULL, 0},
@@ -466,6 +487,128 @@ static void test_limits(void **state)
     json_object_put(got);
 }
 
+/* Evaluate text against rec; expect an error containing needle. */
+static void expect_eval_error(const char *text, int template_mode, json_object *rec,
+                              const char *needle)
+{
+    json_object *got = NULL;
+    char why[512];
+    int rc = acu_map_eval_text(set, text, template_mode, settings, rec, &got, why, sizeof(why));
+
+    if (rc == 0 || strstr(why, needle) == NULL)
+        fprintf(stderr, "[%.60s...]: expected \"%s\", got %s\n", text, needle,
+                rc == 0 ? "a value" : why);
+    json_object_put(got);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(why, needle));
+}
+
+/* The parser's caps on numbers, parent hops, arguments and template parts. */
+static void test_parser_caps(void **state)
+{
+    char text[1024];
+    size_t n = 0;
+
+    (void)state;
+    memset(text, '7', 70);
+    text[70] = '\0';
+    expect_eval_error(text, 0, record, "column 1: the number is too long");
+    n = 0;
+    for (int i = 0; i < ACU_MAP_MAX_SCOPES + 1; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "parent.");
+    snprintf(text + n, sizeof(text) - n, "x");
+    expect_eval_error(text, 0, record, "too many 'parent.' hops");
+    n = (size_t)snprintf(text, sizeof(text), "concat(");
+    for (int i = 0; i <= ACU_MAP_MAX_ARGS; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%d", i ? ", " : "", i);
+    snprintf(text + n, sizeof(text) - n, ")");
+    expect_eval_error(text, 0, record, "a function takes at most 32 arguments");
+    /* 65 {...} parts, then 64 parts followed by a literal */
+    n = 0;
+    for (int i = 0; i < 65; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "{i}");
+    expect_eval_error(text, 1, record, "a template has at most 64 parts");
+    n = 0;
+    for (int i = 0; i < 33; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "a{i}");
+    expect_eval_error(text, 1, record, "a template has at most 64 parts");
+    /* a format longer than 200 bytes */
+    n = (size_t)snprintf(text, sizeof(text), "format_date(dt, '");
+    memset(text + n, 'Y', 201);
+    snprintf(text + n + 201, sizeof(text) - n - 201, "')");
+    expect_eval_error(text, 0, record, "format_date(): the format must be text of at most 200 bytes");
+}
+
+/* Computed text is capped at 1 MB: every way of making a longer one gives
+ * an error value (which rejects the record), not a huge allocation. */
+static void test_text_caps(void **state)
+{
+    size_t half = ACU_MAP_MAX_VALUE_BYTES / 2 + 16;
+    char *big = malloc(half + 1);
+    json_object *rec = json_object_new_object(), *list = json_object_new_array();
+    json_object *got = NULL;
+    char why[512];
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, 'a', half);
+    big[half] = '\0';
+    json_object_object_add(rec, "big", json_object_new_string(big));
+    json_object_array_add(list, json_object_new_string(big));
+    json_object_array_add(list, json_object_new_string(big));
+    json_object_object_add(rec, "bigs", list);
+    free(big);
+    expect_eval_error("big + big", 0, rec, "'+': the text would be too long");
+    expect_eval_error("{big}{big}", 1, rec, "the template's text would be too long");
+    expect_eval_error("concat(big, big)", 0, rec, "concat(): the result would be longer than 1048576 bytes");
+    expect_eval_error("replace(big, 'a', 'aa')", 0, rec, "replace(): the result would be longer than 1048576 bytes");
+    expect_eval_error("join(bigs, this)", 0, rec, "join(): the result would be longer than 1048576 bytes");
+    /* one of them is fine */
+    assert_int_equal(acu_map_eval_text(set, "length(big + 'x')", 0, settings, rec, &got, why,
+                                       sizeof(why)), 0);
+    assert_int_equal(json_object_get_int64(got), (int64_t)half + 1);
+    json_object_put(got);
+    json_object_put(rec);
+}
+
+/* Guards the binder makes unreachable from a mapping file, reached here
+ * directly: a lazily evaluated function called through the common path,
+ * and a lambda entered deeper than the record scopes go. */
+static void test_evaluator_guards(void **state)
+{
+    acu_expr_error pe;
+    acu_run run;
+    acu_val v, args[2];
+    acu_expr *e;
+
+    (void)state;
+    memset(&run, 0, sizeof(run));
+    acu_map_pool_init(&run.pool, ACU_MAP_MAX_RUN_BYTES);
+    run.set = set;
+    for (int i = 0; i < ACU_MAP_MAX_SCOPES; i++)
+        run.scopes[i] = record;
+
+    e = acu_map_expr_parse(&set->pool, "lookup('t', 'a')", 16, 0, &pe);
+    assert_non_null(e);
+    args[0] = acu_map_v_str("t", 1);
+    args[1] = acu_map_v_str("a", 1);
+    v = acu_map_func_call(&run, e, args, 2);
+    assert_int_equal(v.kind, ACU_V_ERR);
+    assert_string_equal(v.u.s, "lookup() cannot be called here");
+
+    e = acu_map_expr_parse(&set->pool, "count(lines)", 12, 0, &pe);
+    assert_non_null(e);
+    run.depth = 0;
+    v = acu_map_expr_eval(&run, e);
+    assert_int_equal(v.kind, ACU_V_NUM);
+    assert_true(v.u.n == 3);
+    run.depth = ACU_MAP_MAX_SCOPES - 1;
+    v = acu_map_expr_eval(&run, e);
+    assert_int_equal(v.kind, ACU_V_ERR);
+    assert_string_equal(v.u.s, "count(): records nest too deeply");
+    acu_map_pool_free(&run.pool);
+}
+
 /* Time-zone offsets as people write them. */
 static void test_tz_parse(void **state)
 {
@@ -497,6 +640,9 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_number_text),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_parser_caps),
+        cmocka_unit_test(test_text_caps),
+        cmocka_unit_test(test_evaluator_guards),
         cmocka_unit_test(test_tz_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

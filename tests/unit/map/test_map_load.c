@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acu_map_internal.h"
 #include "map_test_util.h"
 
 static void expect_problem(int defaults, const char *doc, const char *needle)
@@ -555,6 +556,120 @@ static void test_settings_and_helpers(void **state)
     json_object_put(rec);
 }
 
+/* Messages of the file checker, the file reader and the compiler that the
+ * other tests do not reach: lookup files, the lookup transform, sizes,
+ * unreadable files, and the compiler's own nesting guard. */
+static void test_more_load_messages(void **state)
+{
+    acu_map_diags *d = acu_map_diags_new();
+    json_object *doc;
+    int fatal = 0;
+
+    (void)state;
+    /* files in mappings/lookups/ (the embedded defaults) */
+    doc = mt_json("{\"name\": \"x\", \"lookups\": {\"t\": {\"rows\": {}}}}");
+    acu_map_check_document(doc, "mappings/lookups/x.json", "lookup", d, &fatal);
+    assert_true(mt_has_diag(d, "mappings/lookups/x.json /: a file in lookups/ holds only \"lookups\""));
+    assert_true(fatal);
+    json_object_put(doc);
+    doc = mt_json("{\"description\": \"nothing\"}");
+    acu_map_check_document(doc, "mappings/lookups/y.json", "lookup", d, &fatal);
+    assert_true(mt_has_diag(d, "mappings/lookups/y.json /: the file has no \"lookups\""));
+    json_object_put(doc);
+    acu_map_diags_free(d);
+
+    expect_problem(1,
+        "{\"overlay\": true, \"name\": \"customers\", \"direction\": \"from_host\","
+        " \"fields\": [{\"target\": \"CustomerClass\", \"source\": \"group\", \"transforms\": [\"lookup\"]}]}",
+        "mapping_overrides[0] /fields/0/transforms/0: the lookup transform names its table: {\"lookup\": \"ship_via\"}");
+
+    /* an inline override over 4 MB */
+    {
+        size_t n = ACU_MAP_MAX_FILE_BYTES + 100;
+        char *big = malloc(n + 1), want[128];
+        assert_non_null(big);
+        memset(big, ' ', n);
+        memcpy(big, "{\"lookups\": {}}", 15);
+        big[n] = '\0';
+        snprintf(want, sizeof(want), "mapping_overrides[0] /: the file is %zu bytes; the limit is %u", n,
+                 ACU_MAP_MAX_FILE_BYTES);
+        expect_problem(0, big, want);
+        free(big);
+    }
+    /* an overlay file over 4 MB, and a path that is a directory */
+    {
+        char path[] = "/tmp/acu_map_big_XXXXXX", want[160];
+        int fd = mkstemp(path);
+        const char *ov[] = {path, "/tmp", NULL};
+        acu_mapset *set = NULL;
+        conn_error err;
+        static char chunk[65536];
+        assert_true(fd >= 0);
+        memset(chunk, ' ', sizeof(chunk));
+        for (size_t w = 0; w < ACU_MAP_MAX_FILE_BYTES + sizeof(chunk); w += sizeof(chunk))
+            assert_int_equal(write(fd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+        close(fd);
+        assert_int_equal(mt_load(0, NULL, NULL, ov, &set, &d, &err), CONN_INVALID);
+        snprintf(want, sizeof(want), "%s /: the file is larger than %u bytes", path, ACU_MAP_MAX_FILE_BYTES);
+        if (!mt_has_diag(d, want) || !mt_has_diag(d, "/tmp /: cannot read the file: Is a directory"))
+            mt_print_diags(d);
+        assert_true(mt_has_diag(d, want));
+        assert_true(mt_has_diag(d, "/tmp /: cannot read the file: Is a directory"));
+        acu_map_diags_free(d);
+        unlink(path);
+    }
+
+    /* The checker stops child collections at 6 levels ("nest more than");
+     * the compiler guards its own scope stack too, for a document that did
+     * not pass the checker. Eight levels, each reading the top record's
+     * Details through parent hops, reach that guard. */
+    {
+        acu_mapset *set = NULL;
+        acu_map *m = calloc(1, sizeof(*m));
+        conn_error err;
+        char text[4096], hops[128] = "";
+        size_t n = 0;
+        assert_int_equal(mt_load(1, NULL, NULL, NULL, &set, NULL, &err), CONN_OK);
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "{\"name\": \"deep\", \"direction\": \"to_host\", \"entity\": \"SalesOrder\","
+                              " \"record_type\": \"transaction\", \"fields\": [");
+        for (int level = 0; level < 8; level++) {
+            n += (size_t)snprintf(text + n, sizeof(text) - n,
+                                  "{\"target\": \"l%d\", \"source\": \"%sDetails\", \"fields\": [", level, hops);
+            strcat(hops, "parent.");
+        }
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"target\": \"sku\", \"source\": \"InventoryID\"}");
+        for (int level = 0; level < 8; level++)
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "]}");
+        snprintf(text + n, sizeof(text) - n, "]}");
+        d = acu_map_diags_new();
+        assert_non_null(m);
+        assert_int_not_equal(acu_map_compile(set, mt_json(text), m, NULL, d), 0);
+        if (!mt_has_diag(d, "child collections nest too deeply"))
+            mt_print_diags(d);
+        assert_true(mt_has_diag(d, "child collections nest too deeply"));
+        acu_map_diags_free(d);
+        json_object_put(m->doc);
+        json_object_put(m->reads_select);
+        json_object_put(m->reads_expand);
+        json_object_put(m->reads_custom);
+        free(m);
+        acu_mapset_free(set);
+    }
+    /* the same document through the loader: the checker's sentence */
+    expect_problem(1,
+        "{\"name\": \"deep\", \"direction\": \"to_host\", \"entity\": \"SalesOrder\", \"record_type\": \"transaction\","
+        " \"fields\": [{\"target\": \"a\", \"source\": \"Details\", \"fields\": ["
+        "{\"target\": \"b\", \"source\": \"parent.Details\", \"fields\": ["
+        "{\"target\": \"c\", \"source\": \"parent.parent.Details\", \"fields\": ["
+        "{\"target\": \"d\", \"source\": \"parent.parent.parent.Details\", \"fields\": ["
+        "{\"target\": \"e\", \"source\": \"parent.parent.parent.parent.Details\", \"fields\": ["
+        "{\"target\": \"f\", \"source\": \"parent.parent.parent.parent.parent.Details\", \"fields\": ["
+        "{\"target\": \"g\", \"source\": \"parent.parent.parent.parent.parent.parent.Details\", \"fields\": ["
+        "{\"target\": \"sku\", \"source\": \"InventoryID\"}]}]}]}]}]}]}]}]}",
+        "/fields/0/fields/0/fields/0/fields/0/fields/0/fields/0: child collections nest more than 6 levels");
+}
+
 /* Load one overlay; exactly one problem, containing needle. */
 static void expect_only_problem(const char *doc, const char *needle)
 {
@@ -739,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_settings_and_helpers),
         cmocka_unit_test(test_settings_problems_do_not_hide_others),
         cmocka_unit_test(test_match_field_with_a_broken_entry),
+        cmocka_unit_test(test_more_load_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -330,6 +330,72 @@ static void test_numbers_on_the_wire(void **state)
     acu_mapset_free(set);
 }
 
+/* 1 when the result's errors (as text) contain needle; prints them if not. */
+static int has_error(const acu_map_result *r, const char *needle)
+{
+    const char *t = json_object_to_json_string_ext(r->errors, JSON_C_TO_STRING_PLAIN |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (t != NULL && strstr(t, needle) != NULL)
+        return 1;
+    fprintf(stderr, "expected an error containing \"%s\" in %s\n", needle, t ? t : "(none)");
+    return 0;
+}
+
+/* Run-time field errors not covered above, each with its pointers, and the
+ * calls' own errors. */
+static void test_more_run_errors(void **state)
+{
+    static const char doc[] =
+        "{\"name\": \"t\", \"direction\": \"from_host\", \"entity\": \"SalesOrder\", \"record_type\": \"transaction\","
+        " \"id\": \"concat('T', n / zero)\","
+        " \"fields\": ["
+        "  {\"target\": \"Description\", \"expr\": \"obj\"},"
+        "  {\"target\": \"OrderTotal\", \"expr\": \"abs(huge)\"},"
+        "  {\"target\": \"CustomerOrder\", \"source\": \"number\", \"when\": \"n / zero > 1\"},"
+        "  {\"target\": \"Details\", \"source\": \"lines\", \"delete_when\": \"q / parent.zero > 1\", \"fields\": ["
+        "     {\"target\": \"InventoryID\", \"source\": \"sku\"}]},"
+        "  {\"target\": \"Payments\", \"source\": \"number\", \"fields\": ["
+        "     {\"target\": \"PaymentRef\", \"source\": \"ref\"}]}"
+        " ]}";
+    acu_mapset *set = load1(doc);
+    const acu_map *m = acu_mapset_get(set, "t", ACU_MAP_FROM_HOST);
+    acu_map_result r;
+    conn_error err;
+    char *sel = NULL, *exp = NULL, *cus = NULL;
+
+    (void)state;
+    assert_int_equal(mt_from_host(m,
+        "{\"number\": \"W1\", \"n\": 1, \"zero\": 0, \"obj\": {\"a\": 1}, \"huge\": 1e999,"
+        " \"lines\": [{\"sku\": \"A\", \"q\": 1}, \"plain\", null]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_REJECT);
+    assert_true(has_error(&r, "the id failed: column 15: division by zero"));
+    assert_true(has_error(&r, "'Description' (string): expected text, got an object"));
+    assert_true(has_error(&r, "'OrderTotal' (decimal): the number cannot be written as JSON"));
+    assert_true(has_error(&r, "\"target\":\"/CustomerOrder\""));
+    assert_true(has_error(&r, "the condition failed: column 3: division by zero"));
+    assert_true(has_error(&r, "delete_when failed: column 3: division by zero"));
+    assert_true(has_error(&r, "\"message\":\"element 1 of 'lines' is a plain value, not a record\",\"mapping\":"));
+    assert_true(has_error(&r, "\"target\":\"/Details/1\",\"source\":\"/lines/1\""));
+    assert_true(has_error(&r, "element 2 of 'lines' is null, not a record"));
+    assert_true(has_error(&r, "'Payments' needs a list (or one object), got a string"));
+    acu_map_result_clear(&r);
+
+    /* the calls' own errors */
+    memset(&err, 0, sizeof(err));
+    {
+        json_object *empty = json_object_new_object();
+        assert_int_equal(acu_map_from_host(acu_mapset_get(set, "customers", ACU_MAP_TO_HOST),
+                                           empty, &r, &err), CONN_INVALID);
+        json_object_put(empty);
+    }
+    assert_string_equal(err.message, "acu_map_from_host: the mapping is not a from_host mapping");
+    assert_int_equal(acu_map_to_host(m, NULL, NULL, NULL, &err), CONN_INVALID);
+    assert_string_equal(err.message, "acu_map_to_host: the mapping is not a to_host mapping");
+    assert_int_equal(acu_map_select_expand(NULL, &sel, &exp, &cus, &err), CONN_INVALID);
+    assert_string_equal(err.message, "acu_map_select_expand: no mapping");
+    acu_mapset_free(set);
+}
+
 /* Overlays: add, replace and remove single fields by target (also inside
  * child collections), change filters, add and override lookup rows; the
  * effective mapping shows where each field came from. */
@@ -443,6 +509,55 @@ static int sink(void *user, const char *data, size_t len)
     return 0;
 }
 
+static int refuse(void *user, const char *data, size_t len)
+{
+    (void)user;
+    (void)data;
+    (void)len;
+    return -1;
+}
+
+/* tool(request) must fail with status st and exactly the message want. */
+static void expect_tool_error(const char *request, conn_status st, const char *want)
+{
+    static acu_buf_t out;
+    conn_error err;
+
+    memset(&out, 0, sizeof(out));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(acu_map_tool(NULL, request, strlen(request), sink, &out, &err), st);
+    if (strcmp(err.message, want) != 0)
+        fprintf(stderr, "request %s\n  expected: %s\n  got:      %s\n", request, want, err.message);
+    assert_string_equal(err.message, want);
+}
+
+/* Every message of the tools' own: requests that cannot be answered. */
+static void test_tool_messages(void **state)
+{
+    conn_error err;
+    static const char validate[] = "{\"op\": \"validate\", \"settings\": {}}";
+
+    (void)state;
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(acu_map_tool(NULL, "", 0, sink, NULL, &err), CONN_INVALID);
+    assert_string_equal(err.message, "mappings: the request must be a JSON object");
+    expect_tool_error("[1]", CONN_INVALID, "mappings: the request is not a JSON object");
+    expect_tool_error("{\"op\": \"validate\"}", CONN_INVALID,
+                      "mappings: no settings (give \"settings\" in the request or call it on an instance)");
+    expect_tool_error("{\"op\": \"show\", \"settings\": {}, \"name\": \"nothing\"}", CONN_NOT_FOUND,
+                      "mappings: no mapping matches the request");
+    expect_tool_error("{\"op\": \"test\", \"settings\": {}, \"name\": \"nothing\", \"records\": []}",
+                      CONN_NOT_FOUND, "mappings test: no mapping matches the request");
+    expect_tool_error("{\"op\": \"test\", \"settings\": {}, \"flow\": \"locations\", \"records\": {}}",
+                      CONN_INVALID, "mappings test: \"records\" must be a list of records");
+    expect_tool_error("{\"op\": \"test\", \"settings\": {}, \"flow\": \"sales_orders\", \"records\": []}",
+                      CONN_INVALID,
+                      "mappings test: this flow maps both ways; give \"direction\" (to_host or from_host)");
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(acu_map_tool(NULL, validate, strlen(validate), refuse, NULL, &err), CONN_NOMEM);
+    assert_string_equal(err.message, "mappings: the host refused the output");
+}
+
 static void test_tools(void **state)
 {
     static acu_buf_t out;
@@ -518,9 +633,11 @@ int main(void)
         cmocka_unit_test(test_to_host_unwrap_and_for_each),
         cmocka_unit_test(test_sales_order_from_host),
         cmocka_unit_test(test_numbers_on_the_wire),
+        cmocka_unit_test(test_more_run_errors),
         cmocka_unit_test(test_overlays),
         cmocka_unit_test(test_example_external_ref),
         cmocka_unit_test(test_tools),
+        cmocka_unit_test(test_tool_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
