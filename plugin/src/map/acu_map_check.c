@@ -128,10 +128,13 @@ static const char *want_string(ck *c, json_object *obj, const char *ptr,
     if (v == NULL)
         return NULL;
     if (json_object_is_type(v, json_type_string) &&
-        (!nonempty || json_object_get_string_len(v) > 0))
+        (!nonempty || json_object_get_string_len(v) > 0) &&
+        strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v))
         return json_object_get_string(v);
     p = acu_map_pointer_join(ptr, key);
-    if (json_object_is_type(v, json_type_string))
+    if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0)
+        problem(c, p, "'%s' contains a NUL character (\\u0000), which would cut it short", key);
+    else if (json_object_is_type(v, json_type_string))
         problem(c, p, "'%s' must not be empty", key);
     else
         problem(c, p, "'%s' must be text, not %s", key, type_name(v));

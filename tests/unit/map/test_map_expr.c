@@ -532,6 +532,13 @@ static void test_parser_caps(void **state)
     for (int i = 0; i < 33; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "a{i}");
     expect_eval_error(text, 1, record, "a template has at most 64 parts");
+    /* the parser is given lengths, so a NUL inside is seen */
+    {
+        acu_expr_error pe;
+        assert_null(acu_map_expr_parse(&set->pool, "ab\0cd", 5, 0, &pe));
+        assert_string_equal(pe.message, "the text contains a NUL character");
+        assert_int_equal(pe.column, 3);
+    }
     /* a format longer than 200 bytes */
     n = (size_t)snprintf(text, sizeof(text), "format_date(dt, '");
     memset(text + n, 'Y', 201);

@@ -583,6 +583,12 @@ static void test_more_load_messages(void **state)
         " \"fields\": [{\"target\": \"CustomerClass\", \"source\": \"group\", \"transforms\": [\"lookup\"]}]}",
         "mapping_overrides[0] /fields/0/transforms/0: the lookup transform names its table: {\"lookup\": \"ship_via\"}");
 
+    /* A NUL inside a JSON string would silently cut the expression short. */
+    expect_problem(1,
+        "{\"overlay\": true, \"name\": \"sales_orders\", \"direction\": \"from_host\","
+        " \"fields\": [{\"target\": \"CustomerOrder\", \"op\": \"replace\", \"expr\": \"upper(transaction_number)\\u0000junk\"}]}",
+        "mapping_overrides[0] /fields/0/expr: 'expr' contains a NUL character (\\u0000), which would cut it short");
+
     /* an inline override over 4 MB */
     {
         size_t n = ACU_MAP_MAX_FILE_BYTES + 100;
