@@ -10,6 +10,7 @@ Run one class: python3 test_pull_flows.py PagingTest
 """
 import collections
 import datetime
+import random
 import re
 import urllib.parse
 
@@ -389,6 +390,58 @@ class ManualSyncTest(flowtest.FlowTestCase):
         sim.put("Customer", {"CustomerID": ids[5], "CustomerName": "After manual sync"})
         sim.advance(3)
         self.assertEqual(h.pull("customers").ids(), [ids[5]])
+
+
+class ManualSyncLargeTest(flowtest.FlowTestCase):
+    """The platform's manual sync at its size: a few thousand ids in one
+    pull, some that Acumatica does not have mixed in."""
+
+    def test_three_thousand_ids(self):
+        sim = self.start_sim("--seed", 29, "--customers", 3000, "--items", 2, "--orders", 0,
+                             "--warehouses", 1)
+        h = self.host(sim)
+        names = {v(c["CustomerID"]).strip(): v(c["CustomerName"])
+                 for c in sim.records("Customer")}
+        self.assertEqual(len(names), 3000)
+        rng = random.Random(29)
+        existing = rng.sample(sorted(names), 2850)
+        missing = ["NO-SUCH-%04d" % i for i in range(150)]
+        asked = existing + missing
+        rng.shuffle(asked)
+        sim.clear_requests()
+        r = h.pull("customers", ids=asked, timeout=300)
+        self.assertEqual(r.rc, 0, r)
+        # Every existing id exactly once, nothing else; each record is the
+        # customer asked for.
+        got = r.ids()
+        self.assert_unique(got, "customers")
+        self.assertEqual(sorted(got), sorted(existing))
+        for e in r.records:
+            self.assertEqual(e["record"]["customer_id"], e["id"])
+            self.assertEqual(e["record"].get("name"), names[e["id"]], e["id"])
+        # The missing ones are reported: how many, and the first of them
+        # by name, in the order they were asked for.
+        first_missing = [i for i in asked if i in set(missing)][:20]
+        line = [ln for ln in r.err.splitlines() if "do not exist in Acumatica" in ln]
+        self.assertEqual(len(line), 1, r.err)
+        self.assertIn("150 of the 3000 requested ids do not exist in Acumatica: %s, ..."
+                      % ", ".join("'%s'" % i for i in first_missing), line[0])
+        for known in existing:
+            self.assertNotIn("'%s'" % known, line[0])
+        # Batched: a few thousand ids are not one request each, nor one
+        # huge $filter.
+        gets = list_gets(sim.requests(), "Customer")
+        self.assertLessEqual(len(gets), 200, len(gets))
+        self.assertGreaterEqual(len(gets), 3000 // 100)
+        # A manual sync moves no cursor.
+        self.assertIsNone(h.cursor("customers"))
+        # Past the limit of 10,000 ids: refused before anything is read.
+        sim.clear_requests()
+        r = h.pull("customers", ids=["X%05d" % i for i in range(10001)])
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertIn("more than 10000 ids", r.err)
+        self.assertEqual(r.records, [])
+        self.assertEqual(list_gets(sim.requests(), "Customer"), [])
 
 
 if __name__ == "__main__":
