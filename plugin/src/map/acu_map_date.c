@@ -256,6 +256,15 @@ static void local_fields(const acu_datetime *d, int64_t *y, int *mo, int *day,
     *yday = (int)(days - days_from_civil(*y, 1, 1));
 }
 
+int acu_map_date_year_ok(const acu_datetime *d)
+{
+    int64_t y;
+    int mo, day, h, mi, s, wd, yd;
+
+    local_fields(d, &y, &mo, &day, &h, &mi, &s, &wd, &yd);
+    return y >= 1 && y <= 9999;
+}
+
 int acu_map_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap)
 {
     int64_t y;

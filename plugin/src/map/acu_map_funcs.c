@@ -310,17 +310,20 @@ static int date_arg(acu_run *run, const char *fn, const acu_val *v,
     return 0;
 }
 
-static acu_val date_text(acu_run *run, const acu_datetime *dt)
+static acu_val date_text(acu_run *run, const acu_datetime *dt, const char *fn)
 {
     char buf[64];
-    int n = acu_map_date_format_rfc3339(dt, buf, sizeof(buf));
+    int n;
     char *d;
 
+    if (!acu_map_date_year_ok(dt))
+        return acu_map_v_errf(run, "%s(): the date falls outside the years 0001 to 9999", fn);
+    n = acu_map_date_format_rfc3339(dt, buf, sizeof(buf));
     if (n < 0 || (size_t)n >= sizeof(buf))
         return acu_map_v_errf(run, "cannot write the date");
     d = alloc_text(run, (size_t)n);
     if (d == NULL)
-        return too_long(run, "date");
+        return too_long(run, fn);
     memcpy(d, buf, (size_t)n + 1);
     return acu_map_v_str(d, (size_t)n);
 }
@@ -329,9 +332,12 @@ static acu_val fmt_date(acu_run *run, const acu_datetime *dt, const char *fmt,
                         const char *fn)
 {
     char buf[256];
-    int n = acu_map_date_format(dt, fmt, buf, sizeof(buf));
+    int n;
     char *d;
 
+    if (!acu_map_date_year_ok(dt))
+        return acu_map_v_errf(run, "%s(): the date falls outside the years 0001 to 9999", fn);
+    n = acu_map_date_format(dt, fmt, buf, sizeof(buf));
     if (n < 0)
         return acu_map_v_errf(run, "%s(): unsupported date format '%s' (use %%Y %%m %%d %%H %%M %%S %%f %%z %%b %%p ...)",
                           fn, fmt);
@@ -601,11 +607,11 @@ acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
             if (acu_map_date_parse_format(a[0].u.s, a[0].len, f, run->set->tz_offset_min, &dt) != 0)
                 return acu_map_v_errf(run, "parse_date(): '%.*s' does not match the format '%s'",
                                   (int)(a[0].len > 40 ? 40 : a[0].len), a[0].u.s, f);
-            return date_text(run, &dt);
+            return date_text(run, &dt, fn);
         }
         if (date_arg(run, fn, &a[0], &dt, &err))
             return err;
-        return date_text(run, &dt);
+        return date_text(run, &dt, fn);
     case F_FORMAT_DATE: {
         const char *f;
         if (acu_map_v_is_empty(&a[0]))
@@ -627,12 +633,12 @@ acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         if (call->fn == F_TO_UTC) {
             dt.offset_min = 0;
             dt.utc_z = 1;
-            return date_text(run, &dt);
+            return date_text(run, &dt, fn);
         }
         dt.offset_min = run->set->tz_offset_min;
         dt.utc_z = 0;
         if (call->fn == F_TO_LOCAL)
-            return date_text(run, &dt);
+            return date_text(run, &dt, fn);
         return fmt_date(run, &dt, "%Y-%m-%d", fn);
     case F_ADD_DAYS:
         if (acu_map_v_is_empty(&a[0]))
@@ -643,7 +649,7 @@ acu_val acu_map_func_call(acu_run *run, const acu_expr *call, acu_val *a, int n)
         dt.seconds += (int64_t)k * 86400;
         if (!dt.has_time)
             return fmt_date(run, &dt, "%Y-%m-%d", fn);
-        return date_text(run, &dt);
+        return date_text(run, &dt, fn);
     case F_IS_EMPTY:
         return acu_map_v_bool(acu_map_v_is_empty(&a[0]));
     case F_DEFAULT:

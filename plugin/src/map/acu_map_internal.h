@@ -263,6 +263,9 @@ int acu_map_date_parse(const char *s, size_t len, int local_offset_min,
 /* Parse with a strptime-style format; the result is local time. */
 int acu_map_date_parse_format(const char *s, size_t len, const char *fmt,
                           int local_offset_min, acu_datetime *out);
+/* 1 when the date's year, in its own offset, is 0001..9999 (what RFC 3339
+ * and Acumatica can hold), 0 otherwise. */
+int acu_map_date_year_ok(const acu_datetime *d);
 /* RFC 3339 text (milliseconds when non-zero, trailing zeros trimmed). */
 int acu_map_date_format_rfc3339(const acu_datetime *d, char *buf, size_t cap);
 /* strftime-style text in the date's own offset. -1 on a bad format. */
