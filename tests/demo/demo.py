@@ -3,13 +3,17 @@
 
 Starts the simulator with seeded data, authorizes the connector with the
 OAuth authorization-code flow (PKCE; the simulator approves as a person
-would), pulls every flow, pushes sample orders - one of them twice and one
-with an unknown item - and a tracking number, then prints a summary and
-where the outputs are. Everything goes through the reference host
+would), ships a few open orders today as a warehouse clerk would (through
+Acumatica's REST API: the seeded shipments are older than the first
+tracking pull's look-back), pulls every flow, pushes sample orders - one
+of them twice and one with an unknown item - and a tracking number, then
+prints a summary and where the outputs are. Everything goes through the reference host
 (connector-host) loading the plugin with the real loader.
 
 Usage: demo.py BUILD_DIR
 """
+import collections
+import http.cookiejar
 import json
 import os
 import shutil
@@ -18,10 +22,16 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FLOWS_IN = ["customers", "products", "locations", "inventory", "tracking"]
+ENDPOINT = "/entity/Default/22.200.001"
+# Transaction Tracking Number Poll Search Days: the plugin's default, left
+# as it is in the demo's settings.
+TRACKING_POLL_DAYS = 4
 
 
 def say(text=""):
@@ -37,6 +47,80 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def val(field):
+    """The value of an Acumatica field ({"value": x})."""
+    return field.get("value") if isinstance(field, dict) else field
+
+
+class Clerk:
+    """A person at the warehouse using Acumatica's REST API with a cookie
+    session (not the connector): ships orders and enters tracking numbers."""
+
+    def __init__(self, base, cfg):
+        self.base = base
+        self.cfg = cfg
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def call(self, method, path, body=None, expect=(200, 204)):
+        req = urllib.request.Request(
+            self.base + path, method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json", "Accept": "application/json"})
+        try:
+            with self.opener.open(req, timeout=60) as resp:
+                status, text, headers = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as e:
+            status, text, headers = e.code, e.read(), e.headers
+        if status not in expect:
+            raise RuntimeError("%s %s: %d %s" % (method, path, status, text[:300]))
+        self.status = status
+        return (json.loads(text) if text else None), headers
+
+    def __enter__(self):
+        self.call("POST", "/entity/auth/login", {"name": self.cfg["username"],
+                                                 "password": self.cfg["password"],
+                                                 "tenant": self.cfg["tenant"]})
+        return self
+
+    def __exit__(self, *exc):
+        self.call("POST", "/entity/auth/logout", expect=(200, 204))
+
+    def open_orders(self, n):
+        """n open orders that have no shipment yet."""
+        orders, _ = self.call("GET", ENDPOINT + "/SalesOrder?$filter=Status eq 'Open'"
+                              "&$expand=Details,Shipments".replace(" ", "%20"))
+        return [o for o in orders if not o.get("Shipments")][:n]
+
+    def ship(self, order, tracking_number):
+        """Ship the order (the Create Shipment action, 202 then polled),
+        put one package with the tracking number on it; the shipment number."""
+        otype, nbr = val(order["OrderType"]), val(order["OrderNbr"])
+        _, headers = self.call("POST", ENDPOINT + "/SalesOrder/SalesOrderCreateShipment",
+                               {"entity": {"OrderType": {"value": otype},
+                                           "OrderNbr": {"value": nbr}},
+                                "parameters": {"WarehouseID": {
+                                    "value": val(order["Details"][0]["WarehouseID"])}}},
+                               expect=(202, 204))
+        location = headers.get("Location") if self.status == 202 else None
+        if location:
+            path = urllib.parse.urlsplit(location).path
+            path = path[path.index(ENDPOINT):]
+            for _ in range(240):                     # the action runs: 202 until done
+                self.call("GET", path, expect=(202, 204, 200))
+                if self.status != 202:
+                    break
+                time.sleep(0.25)
+        so, _ = self.call("GET", ENDPOINT + "/SalesOrder/%s/%s?$expand=Shipments" % (otype, nbr))
+        shipment = val(so["Shipments"][-1]["ShipmentNbr"])
+        self.call("PUT", ENDPOINT + "/Shipment",
+                  {"ShipmentNbr": {"value": shipment},
+                   "Packages": [{"BoxID": {"value": "LARGE"},
+                                 "TrackingNbr": {"value": tracking_number},
+                                 "Weight": {"value": 2}}]})
+        return shipment
 
 
 class Demo:
@@ -154,10 +238,39 @@ class Demo:
         title("Check")
         self.run("check", "--plugin", self.plugin, "--config", self.settings_file)
 
+    def ship_today(self):
+        """Ship three open orders now: the first tracking pull looks back
+        TRACKING_POLL_DAYS days, and the seeded shipments are older."""
+        title("A warehouse clerk ships three open orders today (Acumatica's REST API)")
+        seeded = self.sim_call("GET", "/records/Shipment")
+        newest = max((val(sh.get("LastModifiedDateTime")) or "" for sh in seeded), default="")
+        say("   the %d seeded shipments were last changed by %s; the first tracking pull"
+            % (len(seeded), newest[:10] or "-"))
+        say("   looks back %d days (Transaction Tracking Number Poll Search Days, default),"
+            % TRACKING_POLL_DAYS)
+        say("   so without today's shipments it would find nothing")
+        stamp = time.strftime("%H%M%S")
+        self.shipped_today = {}
+        with Clerk(self.base, self.sim_call("GET", "/config")) as clerk:
+            for k, order in enumerate(clerk.open_orders(3)):
+                tracking = "1ZTODAY%s%d" % (stamp, k + 1)
+                shipment = clerk.ship(order, tracking)
+                self.shipped_today[tracking] = shipment
+                say("   order %s %s -> shipment %s, package tracking %s" % (
+                    val(order["OrderType"]), val(order["OrderNbr"]), shipment, tracking))
+        if len(self.shipped_today) != 3:
+            self.stop()
+            sys.exit("demo: found %d open orders to ship, expected 3" % len(self.shipped_today))
+        self.shipped_at = time.monotonic()
+
     def pull_all(self):
         self.counts = {}
         for flow in FLOWS_IN:
             title("Pull %s" % flow)
+            if flow == "tracking":
+                # A pull reads up to the server's clock a second ago: what
+                # changed later belongs to the next pull.
+                time.sleep(max(0.0, 2.0 - (time.monotonic() - self.shipped_at)))
             out = os.path.join(self.out, flow + ".jsonl")
             self.run("pull", "--plugin", self.plugin, "--config", self.settings_file,
                      "--flow", flow, "--out", out, "--no-progress")
@@ -167,6 +280,25 @@ class Demo:
             if lines:
                 sample = json.dumps(lines[0]["record"])
                 say("   first record: " + (sample[:160] + "..." if len(sample) > 160 else sample))
+            if flow == "tracking":
+                self.check_first_tracking([l["record"] for l in lines])
+
+    def check_first_tracking(self, records):
+        """The first tracking pull has a record for each package shipped
+        today, and only for packages shipped within the look-back."""
+        for rec in records:
+            say("   tracking %s on shipment %s for order %s" % (
+                rec.get("tracking_number"), rec.get("shipment_number"),
+                ", ".join(o.get("order_number", "") for o in rec.get("orders", []))))
+        got = {r.get("tracking_number"): r.get("shipment_number") for r in records}
+        if any(got.get(t) != s for t, s in self.shipped_today.items()):
+            self.stop()
+            sys.exit("demo: the first tracking pull did not bring today's packages: %s"
+                     % sorted(got))
+        if set(got) - set(self.shipped_today):
+            self.stop()
+            sys.exit("demo: the first tracking pull brought packages older than %d days: %s"
+                     % (TRACKING_POLL_DAYS, sorted(set(got) - set(self.shipped_today))))
 
     def records(self, flow):
         with open(os.path.join(self.out, flow + ".jsonl")) as f:
@@ -248,14 +380,23 @@ class Demo:
                 if str(o.get("CustomerOrder", {}).get("value", "")).startswith("DEMO-")]
         title("Summary")
         for flow in FLOWS_IN:
-            say("   pulled %-10s %6d records  -> %s" % (flow, self.counts[flow],
-                                                      os.path.join(self.out, flow + ".jsonl")))
+            say("   pulled %-10s %6d records  -> %s%s" % (
+                flow, self.counts[flow], os.path.join(self.out, flow + ".jsonl"),
+                "  (the packages shipped within the %d-day look-back)" % TRACKING_POLL_DAYS
+                if flow == "tracking" else ""))
         outcomes = {}
         for r in self.order_results:
             outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
         say("   pushed %d orders: %s  -> %s" % (
             len(self.order_results), ", ".join("%d %s" % (v, k) for k, v in sorted(outcomes.items())),
             os.path.join(self.out, "order-results.jsonl")))
+        copies = collections.Counter(o["CustomerOrder"]["value"] for o in demo)
+        created = {(r.get("result") or {}).get("record_id") for r in self.order_results
+                   if r["outcome"] == "created"}
+        if any(n != 1 for n in copies.values()) or set(copies) != created:
+            self.stop()
+            sys.exit("demo: the DEMO- orders in Acumatica are not the created ones, each "
+                     "once: %s" % dict(copies))
         say("   orders in Acumatica with a DEMO- number: %d (each exactly once)" % len(demo))
         say("   simulator: %d requests, at most %d at once" % (
             stats.get("requests", 0), stats.get("max_concurrency", 0)))
@@ -275,6 +416,7 @@ def main():
         say("   " + d.base)
         d.configure()
         d.authorize()
+        d.ship_today()
         d.pull_all()
         d.push_orders()
         d.push_tracking()
