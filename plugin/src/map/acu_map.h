@@ -166,8 +166,18 @@ conn_status acu_map_select_expand(const acu_map *m, char **select,
                                   conn_error *err);
 
 /* The effective mapping after overlays, as JSON (each field carries "from":
- * the file and pointer it came from). Caller puts it. */
+ * the file and pointer it came from; "engine" holds what the engine derived:
+ * keys, last-modified field, $select/$expand/$custom and the names of the
+ * lookup tables it uses). Caller puts it. */
 json_object *acu_map_to_json(const acu_map *m);
+
+/* The effective lookup tables the mapping uses, after overlays, as
+ * {"<name>": {"rows": {...}, "no_match", "default", "case_insensitive",
+ * "from": "<file> <pointer>" (where the table was first defined),
+ * "changed_by": {"/rows/<key>": "<file> <pointer>", "/no_match": ...}}}:
+ * changed_by (present when an overlay changed the table) names each row or
+ * option an overlay added or overrode. Caller puts it; NULL on no memory. */
+json_object *acu_map_lookups_json(const acu_map *m);
 
 /* A field of an Acumatica record by dotted path ("LastModified",
  * "MainContact.Email", "custom.Document.UsrX"), unwrapped: the JSON inside

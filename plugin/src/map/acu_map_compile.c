@@ -340,6 +340,8 @@ static int bind_call(binder *b, acu_expr *e)
                 report(b, e->u.args[0]->column, "unknown lookup table '%s'%s", name,
                        b->set->nlookups == 0 ? " (there are no lookup tables)" : "");
             rc = -1;
+        } else {
+            set_add(b->m->uses_lookups, t->name);
         }
         e->aux = t;
         for (unsigned i = 1; i < e->nargs; i++)
@@ -1020,7 +1022,8 @@ int acu_map_compile(acu_mapset *set, json_object *doc, acu_map *m,
     m->reads_select = json_object_new_object();
     m->reads_expand = json_object_new_object();
     m->reads_custom = json_object_new_object();
-    if (!m->reads_select || !m->reads_expand || !m->reads_custom)
+    m->uses_lookups = json_object_new_object();
+    if (!m->reads_select || !m->reads_expand || !m->reads_custom || !m->uses_lookups)
         return -1;
     m->name = mstr(doc, "name");
     m->flow = mstr(doc, "flow") ? mstr(doc, "flow") : m->name;
@@ -1199,13 +1202,15 @@ int acu_map_eval_text(acu_mapset *set, const char *text, int template_mode,
     dummy.reads_select = json_object_new_object();
     dummy.reads_expand = json_object_new_object();
     dummy.reads_custom = json_object_new_object();
+    dummy.uses_lookups = json_object_new_object();
     b.set = set;
     b.m = &dummy;
     b.settings = settings;
     b.diags = acu_map_diags_new();
     b.file = "(expression)";
     b.scopes[0].prefix = "";
-    if (b.diags == NULL || !dummy.reads_select || !dummy.reads_expand || !dummy.reads_custom)
+    if (b.diags == NULL || !dummy.reads_select || !dummy.reads_expand || !dummy.reads_custom ||
+        !dummy.uses_lookups)
         goto out;
     b.ptr = "";
     b.show_column = 1;
@@ -1236,6 +1241,7 @@ out:
     json_object_put(dummy.reads_select);
     json_object_put(dummy.reads_expand);
     json_object_put(dummy.reads_custom);
+    json_object_put(dummy.uses_lookups);
     acu_map_diags_free(b.diags);
     return rc;
 }

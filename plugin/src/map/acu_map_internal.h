@@ -398,6 +398,8 @@ struct acu_map {
     json_object *reads_select;    /* array of strings */
     json_object *reads_expand;
     json_object *reads_custom;
+    /* The lookup tables its expressions and transforms use (a set). */
+    json_object *uses_lookups;
 };
 
 struct acu_mapset {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acu_map_internal.h"
 
@@ -254,6 +255,65 @@ static void annotate(json_object *doc, const char *file)
 
 /* ---- lookups ---- */
 
+/* Note in the merged table's "$changes" that the member at `rel` (a JSON
+ * pointer inside the table: "/rows/UPS", "/no_match") now comes from file
+ * at table_ptr + rel, so `mappings show` can say which rows an overlay
+ * added or overrode. */
+static void note_change(json_object *table, const char *rel_key, const char *row_key,
+                        const char *file, const char *table_ptr)
+{
+    json_object *changes = member(table, "$changes");
+    char *rel = NULL, *full = NULL, *where = NULL;
+
+    if (changes == NULL) {
+        changes = json_object_new_object();
+        if (changes == NULL || json_object_object_add(table, "$changes", changes) != 0)
+            return;
+    }
+    rel = acu_map_pointer_join("", rel_key);
+    if (rel != NULL && row_key != NULL) {
+        char *r = acu_map_pointer_join(rel, row_key);
+        free(rel);
+        rel = r;
+    }
+    if (rel != NULL)
+        full = acu_map_strdupf("%s%s", table_ptr, rel);
+    if (full != NULL)
+        where = acu_map_strdupf("%s %s", file, full);
+    if (where != NULL)
+        json_object_object_add(changes, rel, json_object_new_string(where));
+    free(where);
+    free(full);
+    free(rel);
+}
+
+/* In a case-insensitive table, a row an overlay writes replaces the row
+ * whose key differs only in case ("UPS" replaces "ups"): drop those, and
+ * their "$changes" notes, so the table holds the rows that take effect. */
+static void drop_other_case(json_object *table, json_object *rows, const char *key)
+{
+    for (;;) {
+        char other[256] = "";
+        json_object_object_foreach(rows, k, v) {
+            (void)v;
+            if (strcasecmp(k, key) == 0 && strcmp(k, key) != 0 && strlen(k) < sizeof(other)) {
+                memcpy(other, k, strlen(k) + 1);
+                break;
+            }
+        }
+        if (other[0] == '\0')
+            return;
+        json_object_object_del(rows, other);
+        {
+            char *rel = acu_map_pointer_join("/rows", other);
+            json_object *changes = member(table, "$changes");
+            if (rel != NULL && json_object_is_type(changes, json_type_object))
+                json_object_object_del(changes, rel);
+            free(rel);
+        }
+    }
+}
+
 static void merge_lookups(loader *L, json_object *tables, const char *file)
 {
     if (!json_object_is_type(tables, json_type_object))
@@ -280,10 +340,19 @@ static void merge_lookups(loader *L, json_object *tables, const char *file)
                         rows = json_object_new_object();
                         json_object_object_add(cur, "rows", rows);
                     }
-                    json_object_object_foreach(v, rk, rv)
+                    int ci = json_object_get_boolean(member(cur, "case_insensitive")) ||
+                             json_object_get_boolean(member(t, "case_insensitive"));
+                    json_object_object_foreach(v, rk, rv) {
+                        if (ci)
+                            drop_other_case(cur, rows, rk);
                         json_object_object_add(rows, rk, json_object_get(rv));
-                } else {
+                        if (p != NULL)
+                            note_change(cur, "rows", rk, file, p);
+                    }
+                } else if (k[0] != '$') {
                     json_object_object_add(cur, k, json_object_get(v));
+                    if (p != NULL)
+                        note_change(cur, k, NULL, file, p);
                 }
             }
         }
@@ -660,6 +729,7 @@ void acu_mapset_free(acu_mapset *set)
         json_object_put(m->reads_select);
         json_object_put(m->reads_expand);
         json_object_put(m->reads_custom);
+        json_object_put(m->uses_lookups);
         free(m);
     }
     free(set->maps);

@@ -83,6 +83,34 @@ conn_status acu_map_select_expand(const acu_map *m, char **select,
     return CONN_OK;
 }
 
+/* The set's keys as a sorted JSON array of strings; NULL on no memory. */
+static json_object *sorted_names(json_object *set)
+{
+    size_t n = (size_t)json_object_object_length(set), i = 0;
+    const char **names = calloc(n ? n : 1, sizeof(char *));
+    json_object *arr = json_object_new_array();
+
+    if (names == NULL || arr == NULL) {
+        free(names);
+        json_object_put(arr);
+        return NULL;
+    }
+    json_object_object_foreach(set, k, v) {
+        (void)v;
+        names[i++] = k;
+    }
+    qsort(names, n, sizeof(char *), cmp_str);
+    for (i = 0; i < n; i++) {
+        if (json_object_array_add(arr, json_object_new_string(names[i])) != 0) {
+            json_object_put(arr);
+            arr = NULL;
+            break;
+        }
+    }
+    free(names);
+    return arr;
+}
+
 /* Replace "$origin" by "from": "<file> <pointer>" and drop "$origins". */
 static void present(json_object *o)
 {
@@ -138,6 +166,7 @@ json_object *acu_map_to_json(const acu_map *m)
     for (size_t i = 0; keys && i < m->nkeys; i++)
         json_object_array_add(keys, json_object_new_string(m->keys[i]));
     json_object_object_add(meta, "keys", keys);
+    json_object_object_add(meta, "lookups", sorted_names(m->uses_lookups));
     if (m->last_modified)
         json_object_object_add(meta, "last_modified", json_object_new_string(m->last_modified));
     acu_map_select_expand(m, &sel, &exp, &cus, NULL);
@@ -153,4 +182,39 @@ json_object *acu_map_to_json(const acu_map *m)
     present(copy);
     json_object_object_add(copy, "engine", meta);
     return copy;
+}
+
+json_object *acu_map_lookups_json(const acu_map *m)
+{
+    json_object *out = json_object_new_object(), *names;
+
+    if (m == NULL || out == NULL) {
+        json_object_put(out);
+        return NULL;
+    }
+    names = sorted_names(m->uses_lookups);
+    if (names == NULL) {
+        json_object_put(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_object_array_length(names); i++) {
+        const char *name = json_object_get_string(json_object_array_get_idx(names, i));
+        json_object *t = NULL, *copy = NULL, *changes = NULL;
+        if (!json_object_object_get_ex(m->set->lookup_docs, name, &t))
+            continue;
+        if (json_object_deep_copy(t, &copy, NULL) != 0) {
+            json_object_put(out);
+            out = NULL;
+            break;
+        }
+        present(copy);
+        /* "$changes": the rows and options an overlay added or overrode. */
+        if (json_object_object_get_ex(copy, "$changes", &changes)) {
+            json_object_object_add(copy, "changed_by", json_object_get(changes));
+            json_object_object_del(copy, "$changes");
+        }
+        json_object_object_add(out, name, copy);
+    }
+    json_object_put(names);
+    return out;
 }

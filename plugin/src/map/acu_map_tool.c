@@ -418,9 +418,24 @@ conn_status acu_map_tool(json_object *settings, const char *request, size_t len,
             st = acu_map_err(err, CONN_NOT_FOUND, "mappings: no mapping matches the request");
             goto out;
         }
+        json_object *tables = json_object_new_object();
         for (size_t i = 0; arr && i < n; i++)
             json_object_array_add(arr, acu_map_to_json(found[i]));
         json_object_object_add(answer, "mappings", arr);
+        /* The effective lookup tables those mappings use, once each. */
+        for (size_t i = 0; tables && i < n; i++) {
+            json_object *t = acu_map_lookups_json(found[i]);
+            if (t == NULL) {
+                json_object_put(tables);
+                st = acu_map_err(err, CONN_NOMEM, "mappings: out of memory");
+                goto out;
+            }
+            json_object_object_foreach(t, tname, tv)
+                if (!json_object_object_get_ex(tables, tname, NULL))
+                    json_object_object_add(tables, tname, json_object_get(tv));
+            json_object_put(t);
+        }
+        json_object_object_add(answer, "lookups", tables);
         st = send_json(out, user, answer, err);
         goto out;
     }

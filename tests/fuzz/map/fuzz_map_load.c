@@ -64,6 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *sel = NULL, *exp = NULL, *cus = NULL;
             json_object *shown = acu_map_to_json(m);
             json_object_put(shown);
+            shown = acu_map_lookups_json(m);
+            json_object_put(shown);
             acu_map_select_expand(m, &sel, &exp, &cus, &err);
             free(sel);
             free(exp);

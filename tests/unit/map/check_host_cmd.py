@@ -85,6 +85,23 @@ def main():
                "show gives the effective mapping with each field's origin")
         expect(m.get("engine", {}).get("keys") == ["OrderType", "OrderNbr"], "show gives the entity keys")
 
+        # show gives the effective lookup tables the mapping uses: the rows
+        # an overlay added or overrode are there, and say where they came from.
+        lk_path = os.path.join(tmp, "lookups.json")
+        with open(lk_path, "w") as f:
+            json.dump(dict(BASE, mapping_overrides=[
+                {"lookups": {"ship_via": {"rows": {"ups": "UPS-OVERRIDE", "drone": "DRONE"}}}}]), f)
+        rc, out, err = run(host, ["mappings", "show", "--plugin", plugin, "--config", lk_path,
+                                  "--name", "sales_orders", "--direction", "from_host"], state)
+        shown = json.loads(out) if rc == 0 else {}
+        sv = shown.get("lookups", {}).get("ship_via", {})
+        expect(sv.get("rows", {}).get("ups") == "UPS-OVERRIDE" and sv.get("rows", {}).get("drone") == "DRONE"
+               and sv.get("rows", {}).get("fedex") == "FEDEXGROUND"
+               and sv.get("changed_by", {}).get("/rows/drone") == "mapping_overrides[0] /lookups/ship_via/rows/drone"
+               and sv.get("from") == "mappings/lookups/ship_via.json /lookups/ship_via"
+               and "ship_via" in shown.get("mappings", [{}])[0].get("engine", {}).get("lookups", []),
+               f"show gives the effective lookup tables with the overlay's rows (rc {rc}: {err.strip()})")
+
         rc, out, err = run(host, ["mappings", "test", "--plugin", plugin, "--config", good_path,
                                   "--flow", "sales_orders", "--direction", "from_host", "--in", recs], state)
         res = json.loads(out).get("results", []) if out else []

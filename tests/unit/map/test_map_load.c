@@ -659,6 +659,7 @@ static void test_more_load_messages(void **state)
         json_object_put(m->reads_select);
         json_object_put(m->reads_expand);
         json_object_put(m->reads_custom);
+        json_object_put(m->uses_lookups);
         free(m);
         acu_mapset_free(set);
     }

@@ -467,7 +467,60 @@ static void test_overlays(void **state)
     assert_string_equal(json_object_get_string(json_object_object_get(v, "match")), "mapping_overrides[0]");
     assert_string_equal(json_object_get_string(json_object_object_get(v, "entity")),
                         "mappings/22.200.001/sales_orders.from_host.json");
+    /* the names of the lookup tables the mapping uses */
+    mt_assert_json(json_object_object_get(json_object_object_get(shown, "engine"), "lookups"),
+                   "[\"payment_method\", \"ship_via\", \"warehouse\"]");
     json_object_put(shown);
+    /* show: the effective lookup tables, with the rows the overlay added
+     * or overrode and where each came from */
+    shown = acu_map_lookups_json(m);
+    assert_non_null(shown);
+    assert_int_equal(json_object_object_length(shown), 3);
+    v = json_object_object_get(shown, "ship_via");
+    assert_string_equal(json_object_get_string(json_object_object_get(v, "from")),
+                        "mappings/lookups/ship_via.json /lookups/ship_via");
+    assert_string_equal(json_object_get_string(json_object_object_get(
+                            json_object_object_get(v, "rows"), "ups")), "UPS-OVERRIDE");
+    assert_string_equal(json_object_get_string(json_object_object_get(
+                            json_object_object_get(v, "rows"), "drone")), "DRONE");
+    assert_string_equal(json_object_get_string(json_object_object_get(
+                            json_object_object_get(v, "rows"), "fedex")), "FEDEXGROUND");
+    mt_assert_json(json_object_object_get(v, "changed_by"),
+                   "{\"/rows/ups\": \"mapping_overrides[0] /lookups/ship_via/rows/ups\","
+                   " \"/rows/drone\": \"mapping_overrides[0] /lookups/ship_via/rows/drone\"}");
+    assert_null(json_object_object_get(v, "$origin"));
+    assert_null(json_object_object_get(v, "$changes"));
+    /* a table no overlay touched has no changed_by */
+    assert_null(json_object_object_get(json_object_object_get(shown, "warehouse"), "changed_by"));
+    json_object_put(shown);
+    acu_mapset_free(set);
+}
+
+/* A case-insensitive table: an overlay row whose key differs from a default
+ * row only in case replaces it, in the table shown and in the lookups. */
+static void test_lookup_override_other_case(void **state)
+{
+    acu_mapset *set = load1("{\"lookups\": {\"ship_via\": {\"rows\": {\"UPS\": \"UPS2DAY\"}, \"no_match\": \"error\"}}}");
+    const acu_map *m = acu_mapset_get(set, "sales_orders", ACU_MAP_FROM_HOST);
+    json_object *shown = acu_map_lookups_json(m), *t, *rows;
+    acu_map_result r;
+
+    (void)state;
+    t = json_object_object_get(shown, "ship_via");
+    rows = json_object_object_get(t, "rows");
+    assert_null(json_object_object_get(rows, "ups"));
+    assert_string_equal(json_object_get_string(json_object_object_get(rows, "UPS")), "UPS2DAY");
+    assert_string_equal(json_object_get_string(json_object_object_get(t, "no_match")), "error");
+    mt_assert_json(json_object_object_get(t, "changed_by"),
+                   "{\"/rows/UPS\": \"mapping_overrides[0] /lookups/ship_via/rows/UPS\","
+                   " \"/no_match\": \"mapping_overrides[0] /lookups/ship_via/no_match\"}");
+    json_object_put(shown);
+    assert_int_equal(mt_from_host(m,
+        "{\"transaction_number\": \"W\", \"customer_id\": \"C1\", \"shipping\": {\"carrier\": \"ups\"},"
+        " \"lines\": [{\"sku\": \"A\", \"quantity\": 1}]}", &r), CONN_OK);
+    assert_int_equal(r.status, ACU_MAP_OK);
+    mt_assert_json(json_object_object_get(r.record, "ShipVia"), "{\"value\": \"UPS2DAY\"}");
+    acu_map_result_clear(&r);
     acu_mapset_free(set);
 }
 
@@ -636,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_more_run_errors),
         cmocka_unit_test(test_overlays),
         cmocka_unit_test(test_example_external_ref),
+        cmocka_unit_test(test_lookup_override_other_case),
         cmocka_unit_test(test_tools),
         cmocka_unit_test(test_tool_messages),
     };
