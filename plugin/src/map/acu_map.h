@@ -65,8 +65,10 @@ typedef struct acu_map_options {
     /* Nonzero: start from the embedded defaults (mappings and lookups).
      * Zero: only the overrides below make up the set. */
     int create_default_mappings;
-    /* The customer's files in order, each either a path to a JSON file or
-     * inline JSON text (first non-space byte '{' or '['). Borrowed for the call. */
+    /* The customer's files in order, each either a path to a JSON file (a
+     * relative path is opened relative to the process's current working
+     * directory) or inline JSON text (first non-space byte '{' or '[').
+     * Borrowed for the call. */
     const char *const *overrides;
     size_t override_count;
     /* The subscription settings object, for setting('...') in expressions
