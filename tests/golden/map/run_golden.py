@@ -14,6 +14,14 @@ Modes (one per CTest test):
              mapped to the host and compared exactly.
   from_host  canonical host records (input/*.json) mapped to Acumatica
              payloads with the 22.200.001 defaults.
+  versions   the differences between endpoint versions: the simulator's
+             records of each version (snapshots in input/versions/<version>/)
+             mapped with that version's defaults; besides the exact
+             comparison, the fields a version adds must be filled exactly
+             where it has them (locations' updated_at from Warehouse's
+             LastModifiedDateTime in 23.200.001 and 24.200.001, absent in
+             20.200.001 and 22.200.001). --update fetches the snapshots from
+             the simulator again.
 
 Each mapped result is compared with expected/<mode>/<name>.json, and every
 host record produced is checked against its JSON Schema in
@@ -135,9 +143,10 @@ def mode_recorded(args):
                             os.path.join(HERE, "expected", "recorded")) else 0
 
 
-def fetch_sim_records(args):
+def fetch_sim_records(args, version="22.200.001", entities=None):
     """Start the simulator (seeded deterministically), fetch the records of
-    every entity the to_host mappings read, stop it. None when absent."""
+    every entity the to_host mappings read (or of `entities`) as endpoint
+    `version` serves them, stop it. None when absent."""
     sim = os.path.join(args.root, "tests", "sim", "acumatica_sim.py")
     if not os.path.exists(sim):
         return None
@@ -152,8 +161,8 @@ def fetch_sim_records(args):
             raise SystemExit("FAIL: the simulator did not start: " + proc.stderr.read())
         root = url.rsplit("/", 1)[0]
         by_entity = {}
-        for entity in sorted({e for e, _, _ in TO_HOST}):
-            with urllib.request.urlopen(f"{root}/_sim/records/{entity}?version=22.200.001",
+        for entity in entities or sorted({e for e, _, _ in TO_HOST}):
+            with urllib.request.urlopen(f"{root}/_sim/records/{entity}?version={version}",
                                         timeout=30) as r:
                 by_entity[entity] = json.load(r)
         return by_entity
@@ -210,6 +219,62 @@ def mode_sim_snapshot(args):
                             os.path.join(HERE, "expected", "sim")) else 0
 
 
+# Per endpoint version: (entity, mapping, record type, host field, versions
+# whose records must carry it). A later version states only its differences
+# (mappings/<version>/), so each difference is checked where it applies and
+# where it must not.
+VERSIONS = ["20.200.001", "22.200.001", "23.200.001", "24.200.001"]
+VERSION_FIELDS = [
+    ("Warehouse", "locations", "location", "updated_at", {"23.200.001", "24.200.001"}),
+]
+
+
+def mode_versions(args):
+    failures = 0
+    entities = sorted({e for e, _, _, _, _ in VERSION_FIELDS})
+    for version in VERSIONS:
+        folder = os.path.join(HERE, "input", "versions", version)
+        if args.update:
+            fetched = fetch_sim_records(args, version, entities)
+            if fetched is None:
+                print("FAIL: --update needs tests/sim/acumatica_sim.py")
+                return 1
+            os.makedirs(folder, exist_ok=True)
+            for entity, records in fetched.items():
+                with open(os.path.join(folder, f"{entity}.json"), "w", encoding="utf-8") as f:
+                    f.write(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+        for entity, name, rtype, field, has in VERSION_FIELDS:
+            path = os.path.join(folder, f"{entity}.json")
+            if not os.path.exists(path):
+                print(f"FAIL: no snapshot {os.path.relpath(path, HERE)} (run mode versions with --update)")
+                failures += 1
+                continue
+            with open(path, encoding="utf-8") as fh:
+                records = json.load(fh)
+            ans = run_tool(args.cli, {
+                "op": "test", "settings": {"endpoint_version": version, "time_zone_offset": "-05:00"},
+                "name": name, "direction": "to_host", "records": records})
+            results = ans["results"]
+            failures += check_schemas(args.root, name, rtype, results)
+            for r in results:
+                rec = r.get("record") or {}
+                if r["status"] != "ok":
+                    print(f"FAIL {version} {name}: record {r['index']} {r['status']}: {r.get('message')}")
+                    failures += 1
+                elif (field in rec) != (version in has) or (field in rec and not rec[field]):
+                    print(f"FAIL {version} {name}: record {r['index']} "
+                          f"{'lacks' if version in has else 'has'} {field}")
+                    failures += 1
+            if not results:
+                print(f"FAIL {version} {name}: no records")
+                failures += 1
+            failures += compare(f"{version} {name} ({entity})",
+                                {"mapping": ans["mapping"], "results": results},
+                                os.path.join(HERE, "expected", "versions", version, f"{name}.json"),
+                                args.update)
+    return 1 if failures else 0
+
+
 def mode_from_host(args):
     failures = 0
     for f in sorted(glob.glob(os.path.join(HERE, "input", "*.json"))):
@@ -232,7 +297,7 @@ def mode_from_host(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["recorded", "sim", "sim_snapshot", "from_host"])
+    ap.add_argument("mode", choices=["recorded", "sim", "sim_snapshot", "from_host", "versions"])
     ap.add_argument("--cli", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--contracts", default=os.environ.get("ACUMATICA_CONTRACTS"))
@@ -241,7 +306,7 @@ def main():
     if args.contracts is None:
         args.contracts = os.path.join(args.root, "..", "shared", "acumatica")
     return {"recorded": mode_recorded, "sim": mode_sim, "sim_snapshot": mode_sim_snapshot,
-            "from_host": mode_from_host}[args.mode](args)
+            "from_host": mode_from_host, "versions": mode_versions}[args.mode](args)
 
 
 if __name__ == "__main__":

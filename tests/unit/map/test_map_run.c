@@ -396,6 +396,46 @@ static void test_more_run_errors(void **state)
     acu_mapset_free(set);
 }
 
+/* Warehouse has LastModifiedDateTime from 23.200.001 on (the 23 overlay,
+ * inherited by 24): locations carry updated_at there and not in 20 or 22,
+ * which have no such field; the flow's version field follows the catalogue. */
+static void test_locations_updated_at_by_version(void **state)
+{
+    static const char *const versions[] = {"20.200.001", "22.200.001", "23.200.001", "24.200.001"};
+    static const char rec[] =
+        "{\"WarehouseID\": {\"value\": \"MAIN \"}, \"Description\": {\"value\": \"Main\"},"
+        " \"Active\": {\"value\": true}, \"LastModifiedDateTime\": {\"value\": \"2024-03-01T10:00:00.123+00:00\"}}";
+
+    (void)state;
+    for (size_t i = 0; i < 4; i++) {
+        int has = i >= 2;
+        acu_mapset *set = NULL;
+        conn_error err;
+        const acu_map *m;
+        json_object *out, *record;
+        char *sel = NULL;
+        assert_int_equal(mt_load(1, versions[i], NULL, NULL, &set, NULL, &err), CONN_OK);
+        m = acu_mapset_get(set, "locations", ACU_MAP_TO_HOST);
+        assert_non_null(m);
+        out = mt_to_host(m, rec);
+        assert_int_equal(json_object_array_length(out), 1);
+        record = json_object_object_get(json_object_array_get_idx(out, 0), "record");
+        if (has) {
+            assert_string_equal(json_object_get_string(json_object_object_get(record, "updated_at")),
+                                "2024-03-01T10:00:00.123+00:00");
+            assert_string_equal(acu_map_last_modified_field(m), "LastModifiedDateTime");
+        } else {
+            assert_null(json_object_object_get(record, "updated_at"));
+            assert_null(acu_map_last_modified_field(m));
+        }
+        assert_int_equal(acu_map_select_expand(m, &sel, NULL, NULL, &err), CONN_OK);
+        assert_int_equal(strstr(sel, "LastModifiedDateTime") != NULL, has);
+        free(sel);
+        json_object_put(out);
+        acu_mapset_free(set);
+    }
+}
+
 /* Overlays: add, replace and remove single fields by target (also inside
  * child collections), change filters, add and override lookup rows; the
  * effective mapping shows where each field came from. */
@@ -687,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_sales_order_from_host),
         cmocka_unit_test(test_numbers_on_the_wire),
         cmocka_unit_test(test_more_run_errors),
+        cmocka_unit_test(test_locations_updated_at_by_version),
         cmocka_unit_test(test_overlays),
         cmocka_unit_test(test_example_external_ref),
         cmocka_unit_test(test_lookup_override_other_case),
