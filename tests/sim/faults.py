@@ -15,9 +15,10 @@ A rule selects requests and says what goes wrong:
      "body": {...} or "text", "content_type": "...",   # optional body override
      "reset": true,                         # cut the connection before handling
      "slow_body": 200,                      # send the response at 200 bytes/s
-     "stall_body": 65000,                   # send the head and half the body, then
-                                            # nothing for 65 s (or until the client
-                                            # gives up and closes), then the rest
+     "stall_body": 65000,                   # send the head and half the body (no
+                                            # body: the head without its blank line),
+                                            # then nothing for 65 s (or until the
+                                            # client gives up and closes), the rest
      "commit_then_drop": true}              # handle fully, then cut the connection
 
 Rules are tried in order; the first that fires decides. Control paths

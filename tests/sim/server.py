@@ -388,7 +388,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Write the response. `on_last()` runs just before the last bytes are
         handed to the socket, so whoever has seen the whole response can
         already find it in the request log. With `stall_ms` the head and half
-        the body go out, then nothing for that long; a client that closes the
+        the body go out (an answer without a body: the head without its final
+        blank line), then nothing for that long; a client that closes the
         connection meanwhile gets no more and `on_abandon()` runs instead."""
         body = reply.body or b""
         headers = list(reply.headers)
@@ -406,6 +407,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")
+        if stall_ms and (no_body or not body):
+            # Nothing to cut in half: the head goes out without its final
+            # blank line, the pause, then the blank line.
+            self.flush_headers()
+            self._send_stalled(b"\r\n", stall_ms, on_last, on_abandon, cut=0)
+            return
         if no_body or not body or not (slow_bps or stall_ms):
             # Head and body in one send: separate small writes would meet
             # Nagle + delayed ACK and cost ~40 ms per response.
@@ -428,12 +435,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(chunk)
             time.sleep(len(chunk) / float(slow_bps))
 
-    def _send_stalled(self, body, stall_ms, on_last, on_abandon):
-        """The stall_body fault, after the head has gone out: half the body,
-        a pause of stall_ms, the rest. The pause ends early when the
-        connection becomes readable: the client gave up (closed it) - a
-        client has nothing else to send in the middle of an answer."""
-        cut = len(body) // 2
+    def _send_stalled(self, body, stall_ms, on_last, on_abandon, cut=None):
+        """The stall_body fault, after the head has gone out: `cut` bytes of
+        the body (default half), a pause of stall_ms, the rest. The pause
+        ends early when the connection becomes readable: the client gave up
+        (closed it) - a client has nothing else to send in the middle of an
+        answer."""
+        if cut is None:
+            cut = len(body) // 2
         if cut:
             self.wfile.write(body[:cut])
         readable, _, _ = select.select([self.connection], [], [], stall_ms / 1000.0)

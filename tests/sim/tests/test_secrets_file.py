@@ -148,6 +148,34 @@ class StallBodyTest(SimCase):
         row = self.control("GET", "requests").json()[-1]
         self.assertEqual((row["status"], row["fault"]), (200, "stall_body"))
 
+    def test_answer_without_body_stalls_before_the_end_of_its_head(self):
+        self.control("POST", "faults", [{"path": "/entity/auth/login$", "stall_body": 800}])
+        body = ('{"name": "%s", "password": "%s"}' % (self.username, self.password)).encode()
+        s = socket.create_connection(("127.0.0.1", self.sim.port), timeout=10)
+        s.sendall(("POST %s/entity/auth/login HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                   % (self.site, len(body))).encode() + body)
+        start = time.monotonic()
+        got = b""
+        s.settimeout(0.4)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            pass
+        self.assertTrue(got.startswith(b"HTTP/1.1 204"), got[:40])
+        self.assertNotIn(b"\r\n\r\n", got)          # the head is not finished
+        s.settimeout(10)
+        while b"\r\n\r\n" not in got:
+            got += s.recv(65536)
+        self.assertGreaterEqual(time.monotonic() - start, 0.75)
+        s.close()
+        row = self.control("GET", "requests").json()[-1]
+        self.assertEqual((row["status"], row["fault"]), (204, "stall_body"))
+
     def test_client_that_gives_up_ends_the_stall(self):
         self.control("POST", "faults", [{"path": "openid-configuration$", "stall_body": 20000}])
         s = socket.create_connection(("127.0.0.1", self.sim.port), timeout=10)
