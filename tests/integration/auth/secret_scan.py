@@ -24,7 +24,8 @@ lists) and binaries.
 
 Exit 0 clean; 1 when a secret is found, each finding named by file, line
 and (in CTest's log) test, never the value; 77 (skipped) when there is
-nothing to scan: no simulator ran in this run.
+nothing to scan: no simulator ran in this run. Afterwards the secrets files
+of earlier runs are removed (this run's stays, mode 0600, for a look).
 
     secret_scan.py               the scan (environment from CTest)
     secret_scan.py --self-test   plants secrets in a scratch tree and checks
@@ -272,10 +273,34 @@ def scan(build_dir, secrets_file, run_start, out=sys.stdout):
     return 1 if seen else 0
 
 
+def remove_earlier_lists(secrets_file, run_start):
+    """Remove the secrets files of earlier runs (secrets-*.list beside this
+    run's, last written before this run began); returns how many."""
+    if not secrets_file or not run_start:
+        return 0
+    directory = os.path.dirname(os.path.abspath(secrets_file))
+    removed = 0
+    for name in os.listdir(directory) if os.path.isdir(directory) else ():
+        path = os.path.join(directory, name)
+        if not (name.startswith("secrets-") and name.endswith(".list")) or \
+                os.path.abspath(path) == os.path.abspath(secrets_file):
+            continue
+        try:
+            if os.path.getmtime(path) < run_start - 1:
+                os.remove(path)
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def main():
     start = os.environ.get("ACU_TEST_RUN_START")
-    return scan(os.environ.get("ACU_BUILD_DIR"), os.environ.get("ACU_SIM_SECRETS_FILE"),
-                float(start) if start else None)
+    start = float(start) if start else None
+    secrets_file = os.environ.get("ACU_SIM_SECRETS_FILE")
+    rc = scan(os.environ.get("ACU_BUILD_DIR"), secrets_file, start)
+    remove_earlier_lists(secrets_file, start)
+    return rc
 
 
 # ---- self-test -----------------------------------------------------------------
@@ -368,6 +393,14 @@ def self_test():
         buf = io.StringIO()
         check("no build tree: skipped (77)", scan(os.path.join(b, "nope"), secrets_file, start,
                                                   buf) == SKIPPED)
+        # The secrets files of earlier runs are removed, this run's kept.
+        earlier = os.path.join(os.path.dirname(secrets_file), "secrets-old.list")
+        _write(earlier, "x" * 20 + "\n", mtime=start - 3600)
+        other = os.path.join(os.path.dirname(secrets_file), "notes.txt")
+        _write(other, "keep", mtime=start - 3600)
+        check("earlier runs' secrets files removed, this run's and others kept",
+              remove_earlier_lists(secrets_file, start) == 1 and not os.path.exists(earlier)
+              and os.path.exists(secrets_file) and os.path.exists(other))
         # Nothing changed since the run began: skipped.
         later = time.time() + 3600
         buf = io.StringIO()
