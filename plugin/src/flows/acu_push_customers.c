@@ -429,11 +429,12 @@ static void named_next(push_rec *r)
     const char *field, *value;
     char *number;
 
-    switch (r->match_i) {
-    case NAMED_KEY:
+    /* The steps in order; a step with nothing to ask passes to the next. */
+    if (r->match_i == NAMED_KEY) {
         get_by_key(r, named_id(r), "GET Customer (by key)", named_by_key);
         return;
-    case NAMED_NUMBERED:
+    }
+    if (r->match_i == NAMED_NUMBERED) {
         number = state_read(r, 'n');
         if (number != NULL) {
             get_by_key(r, number, "GET Customer (numbered by Acumatica)",
@@ -442,8 +443,8 @@ static void named_next(push_rec *r)
             return;
         }
         r->match_i++;
-        /* fall through */
-    case NAMED_BEFORE:
+    }
+    if (r->match_i == NAMED_BEFORE) {
         field = other_match(r, &value);
         if (field != NULL && r->marker != NULL) {
             if (r->step == ST_RECHECK)
@@ -454,11 +455,8 @@ static void named_next(push_rec *r)
                              named_before);
             return;
         }
-        /* fall through */
-    default:
-        none_found(r);
-        return;
     }
+    none_found(r);
 }
 
 /* ---- a record that does not name its customer ------------------------------- */
