@@ -39,13 +39,33 @@ class Run:
         return "rc=%s\nstdout:\n%s\nstderr:\n%s" % (self.rc, self.out, self.err)
 
 
+def run_secrets():
+    """Every secret a simulator of this test run issued or accepted (the
+    suite's ACU_SIM_SECRETS_FILE), at least 8 characters long."""
+    path = os.environ.get("ACU_SIM_SECRETS_FILE")
+    if not path or not os.path.exists(path):
+        return set()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return {line.strip() for line in f if len(line.strip()) >= 8}
+
+
+def check_no_secret(what, text, secrets=None):
+    """Fail (naming what, never the value) when text holds a secret."""
+    for v in (run_secrets() if secrets is None else secrets):
+        if v in text:
+            raise AssertionError("a secret issued by the simulator appears in %s" % what)
+
+
 def host(*args, stdin=None, timeout=120, env=None):
-    """Run connector-host with args; return a Run."""
+    """Run connector-host with args; return a Run. Its output must hold no
+    secret the simulators of this run issued or accepted."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
     proc = subprocess.run([HOST] + list(args), input=stdin, capture_output=True, text=True,
                           timeout=timeout * SLOW, env=full_env)
+    check_no_secret("the output of connector-host %s" % " ".join(args[:3]),
+                    (proc.stdout or "") + (proc.stderr or ""))
     return Run(proc)
 
 
@@ -165,7 +185,24 @@ class HostTestCase(unittest.TestCase):
     def tearDown(self):
         for rt in self.runtimes:
             rt.kill()
-        self._tmp.cleanup()
+        try:
+            self.check_outputs_hold_no_secret()
+        finally:
+            self._tmp.cleanup()
+
+    def check_outputs_hold_no_secret(self):
+        """The logs, records and results the test left (not its inputs:
+        settings and secret files) hold no secret a simulator issued."""
+        secrets = run_secrets()
+        if not secrets:
+            return
+        for root, _, names in os.walk(self.dir):
+            for name in names:
+                if not name.endswith((".log", ".jsonl", ".txt")):
+                    continue
+                with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
+                    check_no_secret(os.path.relpath(os.path.join(root, name), self.dir),
+                                    f.read(), secrets)
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
