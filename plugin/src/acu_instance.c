@@ -67,6 +67,133 @@ static conn_status make_transport(conn_instance *inst, conn_error *err)
     return acu_http_new(&cfg, &inst->http, err);
 }
 
+/* The settings problem line for `key` in msg ("<key> (<Title>): ...")? */
+static int names_setting(const char *msg, const char *key)
+{
+    size_t n = strlen(key);
+
+    for (const char *p = msg; p != NULL && *p != '\0';) {
+        if (strncmp(p, key, n) == 0 && (p[n] == ' ' || p[n] == ':'))
+            return 1;
+        p = strchr(p, '\n');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    return 0;
+}
+
+/* err holds the settings' problems (CONN_INVALID), one per line, perhaps
+ * ending with "(N more problems; every one is in the host log)" when
+ * acu_settings_parse logged them all. Check the mappings too and add their
+ * problems - but not the ones about a setting err names already. When
+ * everything fits in err's 1 KiB, the message lists it all; otherwise every
+ * problem goes to the host log as a warning and the message ends with the
+ * same note, which is what `connector-host validate` reads. */
+static void add_mapping_problems(conn_instance *inst, conn_error *err)
+{
+    static const char note_start[] = "(";
+    acu_map_diags *d = acu_map_diags_new();
+    acu_mapset *set = NULL;
+    conn_error merr;
+    char line[1100], *last;
+    size_t n, used, settings_shown = 0, settings_total, extra = 0, shown_extra = 0;
+    int overflowed = 0;
+    unsigned long more = 0;
+
+    if (d == NULL)
+        return;
+    acu_err_clear(&merr);
+    if (acu_mapset_load_settings(inst->settings_json, d, &set, &merr) == CONN_OK) {
+        acu_mapset_free(set);
+        acu_map_diags_free(d);
+        return;
+    }
+    /* The settings' lines, and whether they already overflowed. */
+    for (const char *p = err->message; *p != '\0'; p++)
+        if (*p == '\n')
+            settings_shown++;
+    settings_shown += err->message[0] != '\0';
+    last = strrchr(err->message, '\n');
+    last = last != NULL ? last + 1 : err->message;
+    if (strncmp(last, note_start, 1) == 0 && strstr(last, "host log") != NULL &&
+        sscanf(last, "(%lu more", &more) == 1) {
+        overflowed = 1;
+        settings_shown--;
+    }
+    settings_total = settings_shown + (size_t)more;
+    n = acu_map_diags_count(d);
+    /* Which mapping problems are new. */
+    {
+        unsigned char keep[1024];
+        size_t k = n < sizeof(keep) ? n : sizeof(keep);
+
+        for (size_t i = 0; i < k; i++) {
+            const acu_map_diag *g = acu_map_diags_get(d, i);
+
+            keep[i] = !(g->file != NULL && strcmp(g->file, "settings") == 0 &&
+                        g->pointer != NULL && g->pointer[0] == '/' &&
+                        names_setting(err->message, g->pointer + 1));
+            extra += keep[i];
+        }
+        used = strnlen(err->message, sizeof(err->message));
+        if (!overflowed) {
+            /* Try to add them all to the message. */
+            size_t need = 0;
+
+            for (size_t i = 0; i < k; i++)
+                if (keep[i])
+                    need += strlen(acu_map_diag_format(acu_map_diags_get(d, i), line,
+                                                       sizeof(line))) + 1;
+            if (used + need < sizeof(err->message)) {
+                for (size_t i = 0; i < k; i++)
+                    if (keep[i])
+                        acu_err_append(err, "%s", acu_map_diag_format(acu_map_diags_get(d, i),
+                                                                      line, sizeof(line)));
+                goto out;
+            }
+            /* They do not: every problem goes to the log, settings too. */
+            for (const char *p = err->message; p != NULL && *p != '\0';) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+                snprintf(line, sizeof(line), "%.*s", (int)len, p);
+                warn_to_log(inst, line);
+                p = nl != NULL ? nl + 1 : NULL;
+            }
+        } else {
+            /* Drop the note; it is written again with the new count. */
+            err->message[last > err->message ? (size_t)(last - err->message) - 1 : 0] = '\0';
+        }
+        /* Room for the note: settings lines may go (they are all logged). */
+        while ((used = strnlen(err->message, sizeof(err->message))) + 96 >=
+                   sizeof(err->message) &&
+               settings_shown > 0) {
+            char *cut = strrchr(err->message, '\n');
+
+            *(cut != NULL ? cut : err->message) = '\0';
+            settings_shown--;
+        }
+        for (size_t i = 0; i < k; i++) {
+            size_t len;
+
+            if (!keep[i])
+                continue;
+            acu_map_diag_format(acu_map_diags_get(d, i), line, sizeof(line));
+            warn_to_log(inst, line);
+            len = strlen(line) + 1;
+            if (used + len + 96 < sizeof(err->message)) {
+                acu_err_append(err, "%s", line);
+                used += len;
+                shown_extra++;
+            }
+        }
+        acu_err_append(err, "(%zu more problem%s; every one is in the host log)",
+                       settings_total + extra - settings_shown - shown_extra,
+                       settings_total + extra - settings_shown - shown_extra == 1 ? "" : "s");
+    }
+out:
+    acu_map_diags_free(d);
+}
+
 conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
                               const char *version, const char *settings_json,
                               size_t len, conn_instance **out, conn_error *err)
@@ -93,6 +220,12 @@ conn_status acu_instance_init(const conn_host_api *host, conn_host_ctx *ctx,
     inst->settings_json = settings;
     settings = NULL;
     st = acu_settings_parse(inst->settings_json, &inst->settings, warn_to_log, inst, err);
+    if (st == CONN_INVALID) {
+        /* The mappings are still checked, so that one run names every
+         * problem: the settings' and the mappings' together. */
+        add_mapping_problems(inst, err);
+        goto out;
+    }
     if (st != CONN_OK)
         goto out;
     /* Every mapping problem at once, with file, pointer and sentence. */

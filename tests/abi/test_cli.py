@@ -140,6 +140,52 @@ class Validate(unittest.TestCase):
         # Printed once: not repeated as warnings on stderr.
         self.assertNotIn("pasword", r.stderr)
 
+    def test_settings_and_mapping_problems_in_one_run(self):
+        # init checks the mappings even when the settings are wrong, so one
+        # run names both: here 4 settings problems and 14 overlay typos -
+        # more than init's message holds, so through the host log too.
+        ov = self.write("typos.json", json.dumps({
+            "overlay": True, "name": "sales_orders", "direction": "from_host",
+            "fields": [{"target": "NoSuchField%02d" % i, "op": "add",
+                        "source": "transaction_number"} for i in range(14)]}))
+        bad = self.write("mixed.json", json.dumps({
+            "api_url": "ftp://nowhere.example/A", "grant_type": "password",
+            "username": "u", "password": "p", "client_id": "x@y", "client_secret": "s",
+            "concurrent_connections": 50, "time_zone_offset": "+99:00",
+            "mapping_overrides": [ov]}))
+        r = run("validate", "--plugin", PLUGIN_A, "--config", bad, "--state", self.state)
+        self.assertEqual(r.returncode, EXIT_INVALID, r.stdout + r.stderr)
+        problems = [line[len(bad) + 2:] for line in r.stdout.splitlines()]
+        self.assertEqual(len(problems), len(set(problems)), problems)
+        for i in range(14):
+            self.assertIn("%s /fields/%d/target: unknown field 'NoSuchField%02d' on SalesOrder"
+                          % (ov, i, i), problems)
+        for key in ("api_url", "concurrent_connections", "time_zone_offset"):
+            self.assertEqual(len([p for p in problems if p.startswith(key + " (")]), 1,
+                             (key, problems))
+        # The mapping loader's own word on the offset is not a second problem.
+        self.assertFalse([p for p in problems if p.startswith("settings /")], problems)
+        self.assertFalse([p for p in problems if "more problem" in p], problems)
+        self.assertIn("%s is invalid: %d problems" % (bad, len(problems)), r.stderr)
+        # Few enough to fit: the message alone carries them, counted right.
+        ov2 = self.write("one-typo.json", json.dumps({
+            "overlay": True, "name": "sales_orders", "direction": "from_host",
+            "fields": [{"target": "CustomerOrder", "op": "replace",
+                        "expr": "uper(transaction_number)"}]}))
+        bad2 = self.write("mixed2.json", json.dumps({
+            "api_url": "https://erp.example.com/A", "grant_type": "password",
+            "username": "u", "password": "p", "client_secret": "s",
+            "client_id": "00000000-0000-0000-0000-000000000000@Co",
+            "time_zone_offset": "+00:00", "concurrent_connections": 50,
+            "mapping_overrides": [ov2]}))
+        r = run("validate", "--plugin", PLUGIN_A, "--config", bad2, "--state", self.state)
+        self.assertEqual(r.returncode, EXIT_INVALID, r.stdout + r.stderr)
+        problems = [line[len(bad2) + 2:] for line in r.stdout.splitlines()]
+        self.assertEqual(len(problems), 2, problems)
+        self.assertTrue(problems[0].startswith("concurrent_connections ("), problems)
+        self.assertIn("unknown function 'uper'", problems[1])
+        self.assertIn("%s is invalid: 2 problems" % bad2, r.stderr)
+
     def test_missing_config_file(self):
         r = run("validate", "--plugin", PLUGIN_A, "--config", os.path.join(self.tmp, "none.json"))
         self.assertEqual(r.returncode, EXIT_OTHER)
