@@ -253,7 +253,7 @@ void acu_auth_token_error(acu_auth *a, acu_renewal kind, const acu_resp *resp,
 /* ------------------------------------------------------------------ */
 /* Refresh */
 
-static void sleep_ms(int ms)
+void acu_auth_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
@@ -282,7 +282,7 @@ static int adopt_winner(acu_auth *a, const char *spent)
         }
         if (a->inst->host->should_stop(a->inst->ctx))
             return 0;
-        sleep_ms(WINNER_POLL_MS);
+        acu_auth_sleep_ms(WINNER_POLL_MS);
     }
     return 0;
 }

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "acu_crypto.h"
 #include "acu_error.h"
@@ -36,13 +35,6 @@ typedef struct claim {
     int64_t until;
 } claim;
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* The fingerprint of a refresh token (base64url SHA-256), or "" on
  * failure. */
 static void fingerprint(const char *token, char out[ACU_PKCE_CHALLENGE_SIZE])
@@ -54,8 +46,9 @@ static void fingerprint(const char *token, char out[ACU_PKCE_CHALLENGE_SIZE])
         out[0] = '\0';
 }
 
-/* Parse a stored claim; zeroed (obj NULL) when it is not one. */
-static void claim_parse(const char *text, size_t len, claim *c)
+/* Parse a stored claim (NUL-terminated text, or NULL); zeroed (obj NULL)
+ * when it is not one. */
+static void claim_parse(const char *text, claim *c)
 {
     json_object *v;
 
@@ -63,7 +56,6 @@ static void claim_parse(const char *text, size_t len, claim *c)
     if (text == NULL)
         return;
     c->obj = json_tokener_parse(text);
-    (void)len;
     if (!json_object_is_type(c->obj, json_type_object) ||
         !json_object_object_get_ex(c->obj, "by", &v) || !json_object_is_type(v, json_type_string))
         goto bad;
@@ -140,7 +132,7 @@ acu_claim_result acu_auth_claim_refresh(acu_auth *a, conn_error *err)
 
         if (st != CONN_OK && st != CONN_NOT_FOUND)
             return ACU_CLAIM_FAILED;
-        claim_parse(stored, len, &c);
+        claim_parse(stored, &c);
         if (c.obj != NULL && strcmp(c.token, fp) == 0 && strcmp(c.by, a->claim_id) != 0 &&
             c.until > acu_now_ms(a->inst)) {
             /* Another process is spending this very token: wait for it. */
@@ -158,7 +150,7 @@ acu_claim_result acu_auth_claim_refresh(acu_auth *a, conn_error *err)
                             "stopped while waiting for another process to renew the tokens");
                 return ACU_CLAIM_FAILED;
             }
-            sleep_ms(CLAIM_POLL_MS);
+            acu_auth_sleep_ms(CLAIM_POLL_MS);
             waited_ms += CLAIM_POLL_MS;
             continue;
         }

@@ -49,6 +49,10 @@ conn_status acu_auth_load(acu_auth *a, conn_error *err);
  * minute (the token endpoint does not queue like the API). */
 int64_t acu_auth_token_timeout_ms(const acu_auth *a);
 
+/* Block the calling thread for ms milliseconds (waiting on another
+ * process; the plugin starts no threads). */
+void acu_auth_sleep_ms(int ms);
+
 /* Claiming the refresh token before spending it (acu_auth_claim.c). */
 typedef enum acu_claim_result {
     ACU_CLAIM_TAKEN,   /* ours to spend; release it when the renewal ends */
