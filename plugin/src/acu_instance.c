@@ -81,115 +81,109 @@ static int names_setting(const char *msg, const char *key)
     return 0;
 }
 
-/* err holds the settings' problems (CONN_INVALID), one per line, perhaps
- * ending with "(N more problems; every one is in the host log)" when
- * acu_settings_parse logged them all. Check the mappings too and add their
- * problems - but not the ones about a setting err names already. When
- * everything fits in err's 1 KiB, the message lists it all; otherwise every
- * problem goes to the host log as a warning and the message ends with the
- * same note, which is what `connector-host validate` reads. */
+/* The most mapping problems init looks at after a settings failure. */
+#define INIT_MAP_PROBLEMS_MAX 1024
+
+/* Room kept in err for the closing "(N more problems; ...)" line. */
+#define NOTE_ROOM 96
+
+/* How many settings problems err lists, and how many more acu_settings_parse
+ * logged without listing (its last line is then "(N more problems; every
+ * one is in the host log)", which is cut off here). */
+static size_t settings_listed(conn_error *err, size_t *more)
+{
+    char *last = strrchr(err->message, '\n');
+    size_t lines = err->message[0] != '\0';
+    unsigned long m = 0;
+
+    for (const char *p = err->message; *p != '\0'; p++)
+        lines += *p == '\n';
+    last = last != NULL ? last + 1 : err->message;
+    *more = 0;
+    if (last[0] == '(' && strstr(last, "host log") != NULL && sscanf(last, "(%lu more", &m) == 1) {
+        *more = (size_t)m;
+        last[last > err->message ? -1 : 0] = '\0';
+        lines--;
+    }
+    return lines;
+}
+
+/* err holds the settings' problems (CONN_INVALID), one per line. Check the
+ * mappings too and add their problems - but not those about a setting err
+ * names already. When everything fits in err's 1 KiB, the message lists it
+ * all. Otherwise every problem goes to the host log as a warning (the
+ * settings' too, unless acu_settings_parse logged them already) and the
+ * message lists what fits and ends with "(N more problems; every one is in
+ * the host log)" - what `connector-host validate` reads. */
 static void add_mapping_problems(conn_instance *inst, conn_error *err)
 {
-    static const char note_start[] = "(";
     acu_map_diags *d = acu_map_diags_new();
     acu_mapset *set = NULL;
     conn_error merr;
-    char line[1100], *last;
-    size_t n, used, settings_shown = 0, settings_total, extra = 0, shown_extra = 0;
-    int overflowed = 0;
-    unsigned long more = 0;
+    char line[1100];
+    unsigned char keep[INIT_MAP_PROBLEMS_MAX];
+    size_t n, need = 0, fresh = 0, listed, more, used, shown = 0;
 
-    if (d == NULL)
-        return;
     acu_err_clear(&merr);
-    if (acu_mapset_load_settings(inst->settings_json, d, &set, &merr) == CONN_OK) {
+    if (d == NULL || acu_mapset_load_settings(inst->settings_json, d, &set, &merr) == CONN_OK) {
         acu_mapset_free(set);
         acu_map_diags_free(d);
         return;
     }
-    /* The settings' lines, and whether they already overflowed. */
-    for (const char *p = err->message; *p != '\0'; p++)
-        if (*p == '\n')
-            settings_shown++;
-    settings_shown += err->message[0] != '\0';
-    last = strrchr(err->message, '\n');
-    last = last != NULL ? last + 1 : err->message;
-    if (strncmp(last, note_start, 1) == 0 && strstr(last, "host log") != NULL &&
-        sscanf(last, "(%lu more", &more) == 1) {
-        overflowed = 1;
-        settings_shown--;
-    }
-    settings_total = settings_shown + (size_t)more;
+    listed = settings_listed(err, &more);
     n = acu_map_diags_count(d);
-    /* Which mapping problems are new. */
-    {
-        unsigned char keep[1024];
-        size_t k = n < sizeof(keep) ? n : sizeof(keep);
+    n = n < INIT_MAP_PROBLEMS_MAX ? n : INIT_MAP_PROBLEMS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const acu_map_diag *g = acu_map_diags_get(d, i);
 
-        for (size_t i = 0; i < k; i++) {
-            const acu_map_diag *g = acu_map_diags_get(d, i);
-
-            keep[i] = !(g->file != NULL && strcmp(g->file, "settings") == 0 &&
-                        g->pointer != NULL && g->pointer[0] == '/' &&
-                        names_setting(err->message, g->pointer + 1));
-            extra += keep[i];
-        }
-        used = strnlen(err->message, sizeof(err->message));
-        if (!overflowed) {
-            /* Try to add them all to the message. */
-            size_t need = 0;
-
-            for (size_t i = 0; i < k; i++)
-                if (keep[i])
-                    need += strlen(acu_map_diag_format(acu_map_diags_get(d, i), line,
-                                                       sizeof(line))) + 1;
-            if (used + need < sizeof(err->message)) {
-                for (size_t i = 0; i < k; i++)
-                    if (keep[i])
-                        acu_err_append(err, "%s", acu_map_diag_format(acu_map_diags_get(d, i),
-                                                                      line, sizeof(line)));
-                goto out;
-            }
-            /* They do not: every problem goes to the log, settings too. */
-            for (const char *p = err->message; p != NULL && *p != '\0';) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-
-                snprintf(line, sizeof(line), "%.*s", (int)len, p);
-                warn_to_log(inst, line);
-                p = nl != NULL ? nl + 1 : NULL;
-            }
-        } else {
-            /* Drop the note; it is written again with the new count. */
-            err->message[last > err->message ? (size_t)(last - err->message) - 1 : 0] = '\0';
-        }
-        /* Room for the note: settings lines may go (they are all logged). */
-        while ((used = strnlen(err->message, sizeof(err->message))) + 96 >=
-                   sizeof(err->message) &&
-               settings_shown > 0) {
-            char *cut = strrchr(err->message, '\n');
-
-            *(cut != NULL ? cut : err->message) = '\0';
-            settings_shown--;
-        }
-        for (size_t i = 0; i < k; i++) {
-            size_t len;
-
-            if (!keep[i])
-                continue;
-            acu_map_diag_format(acu_map_diags_get(d, i), line, sizeof(line));
-            warn_to_log(inst, line);
-            len = strlen(line) + 1;
-            if (used + len + 96 < sizeof(err->message)) {
-                acu_err_append(err, "%s", line);
-                used += len;
-                shown_extra++;
-            }
-        }
-        acu_err_append(err, "(%zu more problem%s; every one is in the host log)",
-                       settings_total + extra - settings_shown - shown_extra,
-                       settings_total + extra - settings_shown - shown_extra == 1 ? "" : "s");
+        keep[i] = !(g->file != NULL && strcmp(g->file, "settings") == 0 && g->pointer != NULL &&
+                    g->pointer[0] == '/' && names_setting(err->message, g->pointer + 1));
+        fresh += keep[i];
+        if (keep[i])
+            need += strlen(acu_map_diag_format(g, line, sizeof(line))) + 1;
     }
+    used = strnlen(err->message, sizeof(err->message));
+    if (more == 0 && used + need < sizeof(err->message)) {
+        for (size_t i = 0; i < n; i++)
+            if (keep[i])
+                acu_err_append(err, "%s",
+                               acu_map_diag_format(acu_map_diags_get(d, i), line, sizeof(line)));
+        goto out;
+    }
+    if (more == 0) {
+        /* The settings' problems were not logged yet. */
+        for (const char *p = err->message; p != NULL && *p != '\0';) {
+            const char *nl = strchr(p, '\n');
+
+            snprintf(line, sizeof(line), "%.*s",
+                     (int)(nl != NULL ? (size_t)(nl - p) : strlen(p)), p);
+            warn_to_log(inst, line);
+            p = nl != NULL ? nl + 1 : NULL;
+        }
+    }
+    /* Keep room for the note; settings lines may go (they are logged). */
+    while ((used = strnlen(err->message, sizeof(err->message))) + NOTE_ROOM >=
+               sizeof(err->message) && listed > 0) {
+        char *cut = strrchr(err->message, '\n');
+
+        *(cut != NULL ? cut : err->message) = '\0';
+        listed--;
+        more++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        acu_map_diag_format(acu_map_diags_get(d, i), line, sizeof(line));
+        warn_to_log(inst, line);
+        if (used + strlen(line) + 1 + NOTE_ROOM < sizeof(err->message)) {
+            acu_err_append(err, "%s", line);
+            used += strlen(line) + 1;
+            shown++;
+        }
+    }
+    more += fresh - shown;
+    acu_err_append(err, "(%zu more problem%s; every one is in the host log)", more,
+                   more == 1 ? "" : "s");
 out:
     acu_map_diags_free(d);
 }
