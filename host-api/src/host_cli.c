@@ -2,6 +2,7 @@
  * and what the commands that read a host file share. */
 #include "host_cli.h"
 
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 
 #include "host_buf.h"
-#include "host_ctx.h"
 
 /* The options every subcommand accepts, in help order. */
 static const struct {
@@ -209,23 +209,31 @@ void host_cli_format_time(int64_t ms, char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* The integer `name` of a parsed counters object, or 0. */
+static int64_t counter_of(json_object *o, const char *name)
+{
+    json_object *v;
+
+    return json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_int)
+               ? json_object_get_int64(v) : 0;
+}
+
 void host_cli_print_traffic(const char *call, const char *sub, const char *flow,
                            const char *counters)
 {
-    int64_t requests = host_counter(counters, "requests");
-    int64_t retries = host_counter(counters, "retries");
+    json_object *o = counters != NULL ? json_tokener_parse(counters) : NULL;
+    int64_t requests = counter_of(o, "requests"), retries = counter_of(o, "retries");
+    int64_t answers_429 = counter_of(o, "status_429");
 
-    if (requests <= 0)
-        return;
-    fprintf(stderr,
-            "%s %s: %s %s: %lld request%s (%lld retr%s, %lld answer%s 429), throttle waits "
-            "%lld (%.1f s), %.1f KiB in, %.1f KiB out\n",
-            HOST_PROGRAM, call, sub, flow, (long long)requests, requests == 1 ? "" : "s",
-            (long long)retries, retries == 1 ? "y" : "ies",
-            (long long)host_counter(counters, "status_429"),
-            host_counter(counters, "status_429") == 1 ? "" : "s",
-            (long long)host_counter(counters, "throttle_waits"),
-            (double)host_counter(counters, "throttle_wait_ms") / 1000.0,
-            (double)host_counter(counters, "bytes_in") / 1024.0,
-            (double)host_counter(counters, "bytes_out") / 1024.0);
+    if (requests > 0)
+        fprintf(stderr,
+                "%s %s: %s %s: %lld request%s (%lld retr%s, %lld answer%s 429), throttle "
+                "waits %lld (%.1f s), %.1f KiB in, %.1f KiB out\n",
+                HOST_PROGRAM, call, sub, flow, (long long)requests, requests == 1 ? "" : "s",
+                (long long)retries, retries == 1 ? "y" : "ies", (long long)answers_429,
+                answers_429 == 1 ? "" : "s", (long long)counter_of(o, "throttle_waits"),
+                (double)counter_of(o, "throttle_wait_ms") / 1000.0,
+                (double)counter_of(o, "bytes_in") / 1024.0,
+                (double)counter_of(o, "bytes_out") / 1024.0);
+    json_object_put(o);
 }
