@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -254,3 +255,35 @@ def wait_for_line(path, prefix, timeout=30):
 
 
 _need_env()
+
+
+class SimTestCase(unittest.TestCase):
+    """A simulator per test class (started with sim_args), reset before each
+    test, with a fresh harness on the class's state file."""
+    sim_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.out = Outputs(cls.__name__)
+        cls.sim = Sim(cls.out, *cls.sim_args)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def setUp(self):
+        self.sim.post("/_sim/reset", {})
+        self.state = self.out.path("state.db")
+        self.h = Harness(self.out, self.state)
+
+    def step(self, lines, n):
+        """The harness's answer to step n."""
+        for line in lines:
+            if line.get("step") == n:
+                return line
+        self.fail("no result for step %d in %r" % (n, lines))
+
+    def last_id(self):
+        """The id of the simulator's newest logged request (0: none)."""
+        log = self.sim.requests()
+        return log[-1]["id"] if log else 0

@@ -21,7 +21,7 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from authtest import Harness, Outputs, Sim, follow, host, host_wait, query, wait_for_line, \
+from authtest import Harness, Outputs, Sim, SimTestCase, follow, host, host_wait, query, wait_for_line, \
     write_config, PLUGIN
 
 HOUR_MS = 2 * 3600 * 1000
@@ -43,36 +43,10 @@ def max_in_window(starts, window):
     return best
 
 
-class Base(unittest.TestCase):
-    sim_args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.out = Outputs(cls.__name__)
-        cls.sim = Sim(cls.out, *cls.sim_args)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def setUp(self):
-        self.sim.post("/_sim/reset", {})
-        self.state = self.out.path("state.db")
-        self.h = Harness(self.out, self.state)
-
-    def step(self, lines, n):
-        for line in lines:
-            if line.get("step") == n:
-                return line
-        self.fail("no result for step %d in %r" % (n, lines))
-
+class Base(SimTestCase):
     def token_requests(self, since=0):
         return [r for r in self.sim.requests() if r["path"].endswith("/identity/connect/token")
                 and r["id"] > since]
-
-    def last_id(self):
-        log = self.sim.requests()
-        return log[-1]["id"] if log else 0
 
 
 class AuthorizationCodeTests(Base):

@@ -23,44 +23,20 @@ import sys
 import time
 import unittest
 
-from authtest import Harness, Outputs, Sim, host, write_config, PLUGIN
+from authtest import Harness, Outputs, Sim, SimTestCase, host, write_config, PLUGIN
 
 SEED = ("--seed", "7", "--customers", "60", "--orders", "0", "--items", "3",
         "--warehouses", "1")
 STALL_S = 60           # ACU_HTTP_STALL_MS in plugin/src/acu_http.h
 
 
-class Base(unittest.TestCase):
+class Base(SimTestCase):
     sim_args = SEED
-
-    @classmethod
-    def setUpClass(cls):
-        cls.out = Outputs(cls.__name__)
-        cls.sim = Sim(cls.out, *cls.sim_args)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def setUp(self):
-        self.sim.post("/_sim/reset", {})
-        self.state = self.out.path("state.db")
-        self.h = Harness(self.out, self.state)
-
-    def step(self, lines, n):
-        for line in lines:
-            if line.get("step") == n:
-                return line
-        self.fail("no result for step %d in %r" % (n, lines))
 
     def login(self, s, harness=None):
         res = (harness or self.h).run(s, '{"step":"login"}')
         self.assertEqual(res[0]["status"], "OK", res)
         return res
-
-    def last_id(self):
-        log = self.sim.requests()
-        return log[-1]["id"] if log else 0
 
     def site_requests(self, since=0):
         return [r for r in self.sim.requests() if r["id"] > since]
