@@ -299,6 +299,10 @@ typedef struct acu_field_info {
 /* Parse a catalogue document (the set keeps doc alive). */
 acu_map_catalog *acu_map_catalog_new(json_object *doc);
 void acu_map_catalog_free(acu_map_catalog *c);
+
+/* Free one compiled mapping that belongs to no set (a set frees its own
+ * with acu_mapset_free); accepts NULL. Its strings live in the set's pool. */
+void acu_map_free(acu_map *m);
 int acu_map_catalog_has_entity(const acu_map_catalog *c, const char *entity);
 int acu_map_catalog_is_top_level(const acu_map_catalog *c, const char *entity);
 /* 0 and *info when entity has field; -1 when not. */

@@ -719,19 +719,24 @@ static const char *known_versions_text(char *buf, size_t cap)
     return buf;
 }
 
+void acu_map_free(acu_map *m)
+{
+    if (m == NULL)
+        return;
+    json_object_put(m->doc);
+    json_object_put(m->reads_select);
+    json_object_put(m->reads_expand);
+    json_object_put(m->reads_custom);
+    json_object_put(m->uses_lookups);
+    free(m);
+}
+
 void acu_mapset_free(acu_mapset *set)
 {
     if (set == NULL)
         return;
-    for (size_t i = 0; i < set->nmaps; i++) {
-        acu_map *m = set->maps[i];
-        json_object_put(m->doc);
-        json_object_put(m->reads_select);
-        json_object_put(m->reads_expand);
-        json_object_put(m->reads_custom);
-        json_object_put(m->uses_lookups);
-        free(m);
-    }
+    for (size_t i = 0; i < set->nmaps; i++)
+        acu_map_free(set->maps[i]);
     free(set->maps);
     free(set->lookups);
     json_object_put(set->lookup_docs);

@@ -655,12 +655,7 @@ static void test_more_load_messages(void **state)
             mt_print_diags(d);
         assert_true(mt_has_diag(d, "child collections nest too deeply"));
         acu_map_diags_free(d);
-        json_object_put(m->doc);
-        json_object_put(m->reads_select);
-        json_object_put(m->reads_expand);
-        json_object_put(m->reads_custom);
-        json_object_put(m->uses_lookups);
-        free(m);
+        acu_map_free(m);
         acu_mapset_free(set);
     }
     /* the same document through the loader: the checker's sentence */
